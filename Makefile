@@ -1,0 +1,47 @@
+# Two commands for a new user: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_PASSWORD ?= kepu-demo-2025
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv sysdeps lint migrate bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本 (Python 3.11+ required)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/.installed
+
+sysdeps:
+	@bash .ci/system-packages.sh
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+run: venv sysdeps migrate
+	$(BIN)/python manage.py load_plan
+	$(BIN)/python manage.py seed_demo --password '$(DEMO_PASSWORD)'
+	@echo ""
+	@echo "门户地址 (portal): http://$(HOST):$(PORT)/   API: http://$(HOST):$(PORT)/api/v1/   API 文档: http://$(HOST):$(PORT)/api/docs/"
+	@echo "演示账号 (demo log-ins): admin / office / viewer / jyt-reporter / jyt-approver …  密码 (password): $(DEMO_PASSWORD)"
+	@echo "按 Ctrl-C 停止 (Ctrl-C stops it)."
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: venv lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,69 @@
+"""Strict readers for environment variables.
+
+Each reader names the variable and what it expects when the value is malformed, so a
+mistyped deployment fails at start-up with a message an operator can act on.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    """Return the variable's value, stripped, or the default when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean: true/false (also 1/0, yes/no, on/off); anything else is an error."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"环境变量 {name} 应为 true 或 false，当前值为 {raw!r}。 ({name} must be true or false.)"
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Read an integer, optionally with a lower bound."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 应为整数，当前值为 {raw!r}。 ({name} must be an integer.)"
+        ) from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 不能小于 {minimum}，当前值为 {value}。 ({name} must be >= {minimum}.)"
+        )
+    return value
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    """Read a comma-separated list; blanks are dropped."""
+    raw = os.environ.get(name, "")
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    return items or list(default or [])
+
+
+def env_url(name: str, *, schemes: tuple[str, ...], default: str = "") -> str:
+    """Read a service URL and check its scheme (postgres://, redis://, ...)."""
+    value = env_str(name, default)
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if value and scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 应为以 {' / '.join(s + '://' for s in schemes)} 开头的地址，当前值为 {value!r}。"
+            f" ({name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}.)"
+        )
+    return value

@@ -1,0 +1,42 @@
+"""The portal's URLs: pages, the admin, the REST API and its schema."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from targets.api.views import TargetViewSet
+from tasks.api.views import InitiativeViewSet, MeasureViewSet, PlanViewSet
+from units.api.views import RegionViewSet, UnitViewSet
+
+router = DefaultRouter()
+router.register("plans", PlanViewSet, basename="plan")
+router.register("initiatives", InitiativeViewSet, basename="initiative")
+router.register("measures", MeasureViewSet, basename="measure")
+router.register("units", UnitViewSet, basename="unit")
+router.register("regions", RegionViewSet, basename="region")
+router.register("targets", TargetViewSet, basename="target")
+
+admin.site.site_header = "青海省全民科学素质行动实施进展平台 · 管理"
+admin.site.site_title = "科学素质平台管理"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="targets:plan_detail", permanent=False), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("targets.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/auth/token/", obtain_auth_token, name="api_token"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

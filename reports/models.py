@@ -1,0 +1,1 @@
+"""Roll-ups, dashboard snapshots and milestone reports (built in later issues)."""

@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from targets.models import Target
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    initiative = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    part = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    measure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reporting_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    sources = serializers.SlugRelatedField(slug_field="text", many=True, read_only=True)
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "plan",
+            "code",
+            "name",
+            "name_en",
+            "initiative",
+            "part",
+            "measure",
+            "measure_kind",
+            "combine",
+            "time_scope",
+            "bound",
+            "value",
+            "value_max",
+            "unit",
+            "baseline_value",
+            "baseline_year",
+            "deadline_year",
+            "per_region",
+            "region_level",
+            "external",
+            "owner_unit",
+            "reporting_units",
+            "sources",
+            "questions",
+            "notes",
+        ]

@@ -1,0 +1,38 @@
+"""Choices of the targets app: what a target measures and how its figures combine (DESIGN §3)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MeasureKind(models.TextChoices):
+    COUNT = "count", _("数量")  # 个, 家, 部
+    PERSONS = "persons", _("人数")
+    PERSON_TIMES = "person_times", _("人次")
+    PERCENTAGE = "percentage", _("百分比")
+    MONEY = "money", _("金额")
+    MONEY_PER_CAPITA = "money_per_capita", _("人均金额")
+    COVERAGE = "coverage", _("覆盖（x / y）")
+    MILESTONE = "milestone", _("完成与否")
+
+
+class Combine(models.TextChoices):
+    # Units report what was added in the quarter; progress is the sum of approved increments.
+    INCREMENT = "increment", _("增量累计")
+    # Units report the current value; progress is the latest approved value, never a sum.
+    LEVEL = "level", _("现值")
+    # Covered over total, e.g. prefectures with a science museum out of 8.
+    COVERAGE = "coverage", _("覆盖率")
+    # Done or not, e.g. the provincial elderly-care big-data platform.
+    MILESTONE = "milestone", _("里程碑")
+
+
+class TimeScope(models.TextChoices):
+    WHOLE_PLAN = "whole_plan", _("规划期内")  # by the deadline (2025)
+    PER_YEAR = "per_year", _("每年")  # each year on its own, e.g. 每年培训不低于400名科学教师
+
+
+class Bound(models.TextChoices):
+    AT_LEAST = "at_least", _("不低于")
+    AT_MOST = "at_most", _("不高于")
+    RANGE = "range", _("区间")  # e.g. 智慧养老社区10—25个
+    EXACT = "exact", _("等于")

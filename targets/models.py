@@ -1,0 +1,136 @@
+"""Quantified targets of the plan, with the sentences they come from."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from targets.choices import Bound, Combine, MeasureKind, TimeScope
+from tasks.models import Initiative, InitiativePart, Measure, Plan
+from units.choices import RegionLevel
+from units.models import Unit
+
+
+class TargetQuerySet(models.QuerySet):
+    def with_related(self):
+        """Everything a list of targets shows, in a fixed number of queries."""
+        return self.select_related("initiative", "part", "measure", "owner_unit").prefetch_related(
+            "reporting_units"
+        )
+
+    def for_unit(self, unit):
+        """Targets the unit reports on or owns."""
+        return self.filter(Q(reporting_units=unit) | Q(owner_unit=unit)).distinct()
+
+
+class Target(models.Model):
+    """A quantified goal of the plan (目标指标) and the rule by which reported figures combine."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("实施方案"), on_delete=models.CASCADE, related_name="targets"
+    )
+    code = models.CharField(_("编号"), max_length=8)
+    name = models.CharField(_("指标名称"), max_length=200)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    initiative = models.ForeignKey(
+        Initiative,
+        verbose_name=_("行动 / 工程"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+        help_text=_("为空表示全局性目标（如主要目标、经费保障）"),
+    )
+    part = models.ForeignKey(
+        InitiativePart,
+        verbose_name=_("子项"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name=_("工作措施"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    measure_kind = models.CharField(_("计量类型"), max_length=20, choices=MeasureKind.choices)
+    combine = models.CharField(_("汇总方式"), max_length=16, choices=Combine.choices)
+    time_scope = models.CharField(_("时间范围"), max_length=16, choices=TimeScope.choices)
+    bound = models.CharField(_("约束"), max_length=16, choices=Bound.choices)
+    value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
+    value_max = models.DecimalField(_("目标值上限"), max_digits=18, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(_("计量单位"), max_length=20)
+    baseline_value = models.DecimalField(_("基期值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    baseline_year = models.PositiveSmallIntegerField(_("基期年份"), null=True, blank=True)
+    deadline_year = models.PositiveSmallIntegerField(_("目标年份"))
+    per_region = models.BooleanField(_("分地区考核"), default=False)
+    # Blank on a per-region target means both prefectures and counties are checked.
+    region_level = models.CharField(_("地区层级"), max_length=16, choices=RegionLevel.choices, blank=True)
+    external = models.BooleanField(
+        _("外部数据"), default=False, help_text=_("由省纲要办依据抽样调查或监测结果录入，如公民科学素质比例")
+    )
+    owner_unit = models.ForeignKey(
+        Unit, verbose_name=_("负责单位"), on_delete=models.PROTECT, related_name="owned_targets"
+    )
+    reporting_units = models.ManyToManyField(
+        Unit, verbose_name=_("报送单位"), blank=True, related_name="reported_targets"
+    )
+    questions = models.JSONField(_("待明确事项"), default=list, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    objects = TargetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "sort_order"]
+        verbose_name = _("目标指标")
+        verbose_name_plural = _("目标指标")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="target_code_unique_in_plan"),
+            models.CheckConstraint(
+                name="target_range_has_max",
+                condition=~Q(bound=Bound.RANGE)
+                | Q(value_max__isnull=False, value_max__gte=models.F("value")),
+            ),
+            models.CheckConstraint(name="target_value_not_negative", condition=Q(value__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def bound_text(self):
+        """The target as a phrase, e.g. 不低于 2000 人 or 10—25 个."""
+        value = _fmt(self.value)
+        if self.bound == Bound.RANGE:
+            return f"{value}—{_fmt(self.value_max)} {self.unit}"
+        return f"{self.get_bound_display()} {value} {self.unit}"
+
+
+def _fmt(number):
+    """A Decimal without trailing zeros: 2.2000 → 2.2, 500000.0000 → 500000."""
+    if number is None:
+        return ""
+    text = format(number.normalize(), "f")
+    return text
+
+
+class TargetSource(models.Model):
+    """A sentence of the plan that states the target; a target stated twice keeps both."""
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="sources"
+    )
+    text = models.TextField(_("原文表述"))
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["target", "sort_order"]
+        verbose_name = _("原文出处")
+        verbose_name_plural = _("原文出处")
+
+    def __str__(self):
+        return self.text[:40]

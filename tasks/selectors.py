@@ -1,0 +1,49 @@
+"""Read queries over the plan's structure."""
+
+from django.db.models import Prefetch, Q
+
+from tasks.choices import AssignmentRole
+from tasks.models import Assignment, Initiative, Plan
+from units.models import Unit
+
+
+def current_plan():
+    """The plan being tracked: the one with the latest start year."""
+    return Plan.objects.order_by("-start_year").first()
+
+
+def initiatives_with_structure(plan):
+    """The plan's initiatives with parts, measures and assignments, in four queries."""
+    return (
+        Initiative.objects.filter(plan=plan)
+        .prefetch_related(
+            "parts",
+            "measures__part",
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "part")),
+        )
+        .order_by("sort_order")
+    )
+
+
+def split_assignments(assignments, part=None):
+    """Lead and responsible entries of an initiative (or of one of its parts), in plan order."""
+    chosen = [a for a in assignments if (a.part_id == (part.pk if part else None))]
+    leads = [a for a in chosen if a.role == AssignmentRole.LEAD]
+    responsibles = [a for a in chosen if a.role == AssignmentRole.RESPONSIBLE]
+    return leads, responsibles
+
+
+def assignments_of_unit(unit):
+    """Every assignment that concerns a unit: named ones and, for office members, "all members"."""
+    condition = Q(unit=unit)
+    if unit.office_member and unit.is_active:
+        condition |= Q(all_members=True)
+    return Assignment.objects.filter(condition).select_related("initiative", "part", "unit")
+
+
+def units_for(initiative, *, role, part=None):
+    """The units an initiative (or part) assigns a role to, resolving "all member units"."""
+    rows = Assignment.objects.filter(initiative=initiative, part=part, role=role)
+    if rows.filter(all_members=True).exists():
+        return Unit.objects.office_members()
+    return Unit.objects.filter(assignments__in=rows).order_by("assignments__sort_order")

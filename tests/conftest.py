@@ -1,0 +1,59 @@
+"""Shared fixtures: the plan loaded once per test database, and named personas."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from targets.loader import load_plan
+from units.choices import Role
+from units.models import Membership, Unit
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real plan into the test database once; each test runs in a rolled-back transaction."""
+    with django_db_blocker.unblock():
+        load_plan()
+
+
+def make_user(username, role=None, unit_code=None, **extra):
+    user = get_user_model().objects.create_user(username=username, password="pw-for-tests-1", **extra)
+    if role:
+        unit = Unit.objects.get(code=unit_code) if unit_code else None
+        Membership.objects.create(user=user, role=role, unit=unit)
+    return user
+
+
+@pytest.fixture
+def reporter(db):
+    """A reporter of 省教育厅 (jyt)."""
+    return make_user("jyt-reporter", Role.REPORTER, "jyt")
+
+
+@pytest.fixture
+def approver(db):
+    """The approver of 省教育厅 (jyt)."""
+    return make_user("jyt-approver", Role.APPROVER, "jyt")
+
+
+@pytest.fixture
+def other_reporter(db):
+    """A reporter of another unit: 省科协 (kx)."""
+    return make_user("kx-reporter", Role.REPORTER, "kx")
+
+
+@pytest.fixture
+def office(db):
+    """An office reviewer (省纲要办)."""
+    return make_user("office", Role.OFFICE)
+
+
+@pytest.fixture
+def viewer(db):
+    """A read-only leader."""
+    return make_user("viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()

@@ -1,0 +1,14 @@
+"""Test settings: the real settings, with a fast hasher, in-memory e-mail and in-process jobs.
+
+The database is whatever DATABASE_URL says (PostgreSQL in CI, SQLite otherwise). Tests that
+drive a real Celery worker switch eager mode off themselves.
+"""
+
+from portal.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+LANGUAGE_CODE = "zh-hans"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+MEDIA_ROOT = DATA_DIR / "test-media"  # noqa: F405

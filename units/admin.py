@@ -1,0 +1,56 @@
+from django.contrib import admin
+from import_export import resources
+from import_export.admin import ImportExportModelAdmin
+
+from units.models import Membership, Region, Unit
+
+
+class RegionResource(resources.ModelResource):
+    class Meta:
+        model = Region
+        import_id_fields = ["code"]
+        fields = ["code", "name", "name_en", "pinyin", "level", "division_type", "parent"]
+
+
+class UnitResource(resources.ModelResource):
+    class Meta:
+        model = Unit
+        import_id_fields = ["code"]
+        fields = [
+            "code",
+            "name",
+            "short_name",
+            "name_en",
+            "kind",
+            "region",
+            "office_member",
+            "is_active",
+            "sort_order",
+        ]
+
+
+@admin.register(Region)
+class RegionAdmin(ImportExportModelAdmin):
+    resource_classes = [RegionResource]
+    list_display = ["code", "name", "level", "division_type", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name", "pinyin"]
+    list_select_related = ["parent"]
+
+
+@admin.register(Unit)
+class UnitAdmin(ImportExportModelAdmin):
+    resource_classes = [UnitResource]
+    list_display = ["code", "name", "short_name", "kind", "region", "office_member", "is_active"]
+    list_filter = ["kind", "office_member", "is_active"]
+    search_fields = ["code", "name", "short_name"]
+    list_select_related = ["region"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "unit"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "unit__name"]
+    autocomplete_fields = ["unit"]
+    list_select_related = ["user", "unit"]

@@ -1,0 +1,127 @@
+"""Regions, units and who belongs to which unit."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import RegionLevel, Role, UnitKind
+
+
+class Region(models.Model):
+    """An administrative division of Qinghai: the province, a prefecture or a county."""
+
+    code = models.CharField(_("统计用区划代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
+    pinyin = models.CharField(_("拼音"), max_length=128, blank=True)
+    level = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices)
+    division_type = models.CharField(_("区划类型"), max_length=64, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("地区")
+        verbose_name_plural = _("地区")
+
+    def __str__(self):
+        return self.name
+
+
+class UnitQuerySet(models.QuerySet):
+    def active(self):
+        """Units that still take part in the plan."""
+        return self.filter(is_active=True)
+
+    def office_members(self):
+        """The member units of the office: what "省纲要办各成员单位" resolves to."""
+        return self.filter(is_active=True, office_member=True)
+
+    def provincial(self):
+        """Provincial departments and organisations (not local governments)."""
+        return self.exclude(kind=UnitKind.LOCAL_GOVERNMENT)
+
+    def local_governments(self):
+        return self.filter(kind=UnitKind.LOCAL_GOVERNMENT)
+
+
+class Unit(models.Model):
+    """A reporting unit: a provincial department or organisation, or a local government."""
+
+    code = models.SlugField(
+        _("单位代码"), max_length=32, unique=True, help_text=_("小写字母，用于网址和账号名")
+    )
+    name = models.CharField(_("单位全称"), max_length=128, unique=True)
+    short_name = models.CharField(_("简称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    kind = models.CharField(_("单位类别"), max_length=32, choices=UnitKind.choices)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("所辖地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="governments",
+        help_text=_("地方人民政府所辖的地区"),
+    )
+    office_member = models.BooleanField(_("省纲要办成员单位"), default=False)
+    is_active = models.BooleanField(_("在用"), default=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        constraints = [
+            models.CheckConstraint(
+                name="unit_local_government_has_region",
+                condition=Q(kind=UnitKind.LOCAL_GOVERNMENT, region__isnull=False)
+                | (~Q(kind=UnitKind.LOCAL_GOVERNMENT) & Q(region__isnull=True)),
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name
+
+
+class Membership(models.Model):
+    """A user's place in the portal: a role, and for unit staff the unit they belong to.
+
+    The office is a role, not ``is_superuser``. One membership per user keeps the rules simple.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="membership"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+
+    class Meta:
+        ordering = ["unit__sort_order", "user__username"]
+        verbose_name = _("用户角色")
+        verbose_name_plural = _("用户角色")
+        constraints = [
+            models.CheckConstraint(
+                name="membership_unit_staff_have_unit",
+                condition=~Q(role__in=[Role.REPORTER, Role.APPROVER]) | Q(unit__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()}"
