@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class TargetsConfig(AppConfig):
     name = "targets"
     verbose_name = _("目标指标")
+
+    def ready(self):
+        # Connect the receivers that let the tasks app's submissions carry target figures.
+        from targets import services  # noqa: F401

@@ -1,13 +1,16 @@
 """Quantified targets of the plan, with the sentences they come from."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from targets.choices import Bound, Combine, MeasureKind, TimeScope
 from tasks.models import Initiative, InitiativePart, Measure, Plan
 from units.choices import RegionLevel
-from units.models import Unit
+from units.models import Region, Unit
 
 
 class TargetQuerySet(models.QuerySet):
@@ -134,3 +137,109 @@ class TargetSource(models.Model):
 
     def __str__(self):
         return self.text[:40]
+
+
+class TargetFigureQuerySet(models.QuerySet):
+    def approved(self):
+        """Figures of approved submissions: the only ones that count."""
+        from tasks.choices import SubmissionStatus
+
+        return self.filter(submission__status=SubmissionStatus.APPROVED)
+
+
+class TargetFigure(models.Model):
+    """A figure a unit reports for a target in a quarterly submission (指标数据).
+
+    What it holds depends on the target's combination rule:
+    increment → ``value`` is what was added this quarter; level → ``value`` is the current value;
+    coverage → ``covered`` of ``total``; milestone → ``done``.
+    """
+
+    submission = models.ForeignKey(
+        "tasks.Submission", verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="figures"
+    )
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标指标"), on_delete=models.PROTECT, related_name="figures"
+    )
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4, null=True, blank=True)
+    covered = models.DecimalField(_("已覆盖"), max_digits=18, decimal_places=4, null=True, blank=True)
+    total = models.DecimalField(_("应覆盖总数"), max_digits=18, decimal_places=4, null=True, blank=True)
+    done = models.BooleanField(_("已完成"), null=True, blank=True)
+    source_note = models.CharField(_("数据来源说明"), max_length=500, blank=True)
+    explanation = models.TextField(_("变动说明"), blank=True, help_text=_("与上期相比变化较大时必须填写"))
+
+    objects = TargetFigureQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submission", "target__sort_order"]
+        verbose_name = _("指标数据")
+        verbose_name_plural = _("指标数据")
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "target"], name="figure_unique_per_submission"),
+            models.CheckConstraint(
+                name="figure_value_not_negative", condition=Q(value__isnull=True) | Q(value__gte=0)
+            ),
+            models.CheckConstraint(
+                name="figure_covered_within_total",
+                condition=Q(covered__isnull=True)
+                | Q(total__isnull=True)
+                | Q(covered__gte=0, total__gt=0, covered__lte=models.F("total")),
+            ),
+        ]
+        indexes = [
+            # roll-ups: every figure of a target
+            models.Index(fields=["target", "submission"], name="figure_target_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.target.code} · {self.submission_id}"
+
+
+class RegionFigure(models.Model):
+    """A local government's funding figures for its region (per-region targets, plan 三（三）).
+
+    Per-capita funding is ``funding`` (万元) over ``population`` (万人), so 元/人; the county floor
+    of 25万元 compares ``funding`` itself. Both are for the year so far (a level within the year).
+    """
+
+    submission = models.OneToOneField(
+        "tasks.Submission", verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="region_figure"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="figures"
+    )
+    funding = models.DecimalField(
+        _("本年度科普经费（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    population = models.DecimalField(
+        _("常住人口（万人）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    source_note = models.CharField(_("数据来源说明"), max_length=500, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region"]
+        verbose_name = _("地区科普经费")
+        verbose_name_plural = _("地区科普经费")
+        constraints = [
+            models.CheckConstraint(
+                name="region_figure_funding_not_negative",
+                condition=Q(funding__isnull=True) | Q(funding__gte=0),
+            ),
+            models.CheckConstraint(
+                name="region_figure_population_positive",
+                condition=Q(population__isnull=True) | Q(population__gt=0),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.region} · {self.submission_id}"
+
+    @property
+    def per_capita(self):
+        """元/人: 万元 / 万人."""
+        if self.funding is None or not self.population:
+            return None
+        return (self.funding / self.population).quantize(Decimal("0.01"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from targets import views
+from targets import submission_views, views
 
 app_name = "targets"
 
@@ -11,4 +11,16 @@ urlpatterns = [
     path("targets/<str:code>/", views.TargetDetailView.as_view(), name="target_detail"),
     path("units/", views.UnitListView.as_view(), name="unit_list"),
     path("units/<slug:code>/", views.UnitDetailView.as_view(), name="unit_detail"),
+    # the quarterly form
+    path(
+        "report/<slug:unit_code>/<int:period_pk>/",
+        submission_views.SubmissionStartView.as_view(),
+        name="submission_start",
+    ),
+    path("submissions/<int:pk>/", submission_views.SubmissionDetailView.as_view(), name="submission_detail"),
+    path(
+        "submissions/<int:pk>/history/",
+        submission_views.SubmissionHistoryView.as_view(),
+        name="submission_history",
+    ),
 ]

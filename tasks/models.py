@@ -1,10 +1,24 @@
 """The plan's structure: plan, initiatives (and parts), measures, assignments, milestones."""
 
+import datetime
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from tasks.choices import AssignmentRole, InitiativeKind
+from tasks.choices import (
+    AssignmentRole,
+    EventAction,
+    InitiativeKind,
+    MeasureStatus,
+    NotificationKind,
+    PeriodState,
+    ReminderKind,
+    SubmissionStatus,
+)
 from units.models import Unit
 
 
@@ -207,3 +221,379 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.year}年 {self.name}"
+
+
+class WorkPoint(models.Model):
+    """A key task of a year's work points (年度重点工作任务及分工), set by the office for some units.
+
+    It appears as an extra line in that year's quarterly forms of those units.
+    """
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("实施方案"), on_delete=models.CASCADE, related_name="work_points"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    number = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("工作任务"), max_length=300)
+    initiative = models.ForeignKey(
+        Initiative, verbose_name=_("行动 / 工程"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    units = models.ManyToManyField(Unit, verbose_name=_("责任单位"), related_name="work_points")
+
+    class Meta:
+        ordering = ["plan", "year", "number"]
+        verbose_name = _("年度重点工作任务")
+        verbose_name_plural = _("年度重点工作任务")
+        constraints = [models.UniqueConstraint(fields=["plan", "year", "number"], name="work_point_unique")]
+
+    def __str__(self):
+        return f"{self.year}-{self.number} {self.title}"
+
+
+class PeriodQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state=PeriodState.OPEN)
+
+    def current(self, today=None):
+        """The open period whose deadline is nearest (the one the inbox shows)."""
+        return self.open().order_by("deadline").first()
+
+
+class Period(models.Model):
+    """A reporting period: one quarter of the plan, or the 2021 baseline."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("实施方案"), on_delete=models.PROTECT, related_name="periods"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    is_baseline = models.BooleanField(_("基期"), default=False, help_text=_("2021年基期：方案印发当年的情况"))
+    opens_on = models.DateField(_("开始填报日期"))
+    deadline = models.DateField(_("报送截止日期"))
+    state = models.CharField(
+        _("状态"), max_length=16, choices=PeriodState.choices, default=PeriodState.PLANNED
+    )
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "year", "quarter"]
+        verbose_name = _("报送期")
+        verbose_name_plural = _("报送期")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year", "quarter"], name="period_unique"),
+            models.CheckConstraint(name="period_quarter_1_to_4", condition=Q(quarter__gte=1, quarter__lte=4)),
+            models.CheckConstraint(
+                name="period_deadline_after_opening", condition=Q(deadline__gte=models.F("opens_on"))
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        if self.is_baseline:
+            return _("%(year)s年（基期）") % {"year": self.year}
+        return _("%(year)s年第%(q)s季度") % {"year": self.year, "q": self.quarter}
+
+    @property
+    def ends_on(self):
+        """The quarter's last day."""
+        month = self.quarter * 3
+        first_of_next = datetime.date(self.year + (month == 12), month % 12 + 1, 1)
+        return first_of_next - datetime.timedelta(days=1)
+
+    @property
+    def key(self):
+        """A sortable integer: 20243 for 2024 Q3."""
+        return self.year * 10 + self.quarter
+
+
+class DeadlineExtension(models.Model):
+    """The office's extension of one unit's deadline for one period, with its reason."""
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    deadline = models.DateField(_("延期至"))
+    reason = models.TextField(_("延期原因"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("批准时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["period", "unit"]
+        verbose_name = _("延期")
+        verbose_name_plural = _("延期")
+        constraints = [models.UniqueConstraint(fields=["period", "unit"], name="extension_unique")]
+
+    def __str__(self):
+        return f"{self.unit} {self.period} → {self.deadline}"
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Submissions a user may read: the office and viewers all, unit staff their unit's, and a
+        lead unit's staff the approved ones of the initiatives they lead (read only)."""
+        from units.permissions import can_read_everything, unit_of
+
+        if can_read_everything(user):
+            return self
+        unit = unit_of(user)
+        if unit is None:
+            return self.none()
+        return self.filter(unit=unit)
+
+    def editable_by(self, user):
+        """Submissions whose lines the user may change: their own unit's drafts and returned forms."""
+        from units.choices import Role
+        from units.permissions import membership_of
+
+        membership = membership_of(user)
+        if membership is None or membership.role not in (Role.REPORTER, Role.APPROVER):
+            return self.none()
+        return self.filter(unit=membership.unit_id, status__in=EDITABLE_STATUSES)
+
+    def pending_review(self):
+        """Submitted and waiting for the office, longest waiting first."""
+        return self.filter(status=SubmissionStatus.SUBMITTED).order_by("submitted_at")
+
+
+EDITABLE_STATUSES = (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
+
+
+class Submission(models.Model):
+    """One unit's quarterly progress form for one period (季度进展报送)."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    period = models.ForeignKey(
+        Period, verbose_name=_("报送期"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
+    )
+    # Optimistic locking: every save of the form bumps it; a save based on an older one is refused.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    # Counts corrections after approval: 0 for the first approval, +1 at each reopening.
+    revision = models.PositiveSmallIntegerField(_("修订次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("最后修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最后修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    review_comment = models.TextField(_("退回意见"), blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-period__year", "-period__quarter", "unit__sort_order"]
+        verbose_name = _("季度进展报送")
+        verbose_name_plural = _("季度进展报送")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "period"], name="one_submission_per_unit_and_period")
+        ]
+        indexes = [
+            # the office's review queue: submitted, oldest first
+            models.Index(fields=["status", "submitted_at"], name="submission_status_idx"),
+            # the period overview and the roll-ups: every submission of a period
+            models.Index(fields=["period", "status"], name="submission_period_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} · {self.period}"
+
+    @property
+    def is_editable(self):
+        return self.status in EDITABLE_STATUSES
+
+
+class MeasureLine(models.Model):
+    """A line of the form: progress on one measure (or one annual work point) this quarter."""
+
+    submission = models.ForeignKey(
+        Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="lines"
+    )
+    measure = models.ForeignKey(
+        Measure,
+        verbose_name=_("工作措施"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    work_point = models.ForeignKey(
+        WorkPoint,
+        verbose_name=_("年度重点工作任务"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    status = models.CharField(
+        _("推进状态"), max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.NOT_STARTED
+    )
+    progress = models.TextField(_("工作进展"), blank=True, max_length=4000)
+    problems = models.TextField(_("存在问题"), blank=True, max_length=2000)
+    next_steps = models.TextField(_("下一步计划"), blank=True, max_length=2000)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["submission", "sort_order"]
+        verbose_name = _("措施进展")
+        verbose_name_plural = _("措施进展")
+        constraints = [
+            models.CheckConstraint(
+                name="line_measure_xor_work_point",
+                condition=Q(measure__isnull=False, work_point__isnull=True)
+                | Q(measure__isnull=True, work_point__isnull=False),
+            ),
+            models.UniqueConstraint(fields=["submission", "measure"], name="line_measure_unique"),
+            models.UniqueConstraint(fields=["submission", "work_point"], name="line_work_point_unique"),
+        ]
+
+    def __str__(self):
+        return str(self.measure or self.work_point)
+
+
+class Evidence(models.Model):
+    """A file attached to a submission as evidence (佐证材料)."""
+
+    submission = models.ForeignKey(
+        Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    kind = models.CharField(_("类型"), max_length=16)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "uploaded_at"]
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+
+    def __str__(self):
+        return self.original_name
+
+
+class SubmissionEvent(models.Model):
+    """Who did what to a submission and when: the workflow's audit trail."""
+
+    submission = models.ForeignKey(
+        Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("操作"), max_length=16, choices=EventAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=SubmissionStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=SubmissionStatus.choices, blank=True)
+    comment = models.TextField(_("意见 / 说明"), blank=True)
+
+    class Meta:
+        ordering = ["submission", "at", "pk"]
+        verbose_name = _("操作记录")
+        verbose_name_plural = _("操作记录")
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """A message in the portal's bell (many intranets have no working e-mail)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=NotificationKind.choices)
+    submission = models.ForeignKey(
+        Submission,
+        verbose_name=_("报送表"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    message = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("消息提醒")
+        verbose_name_plural = _("消息提醒")
+        indexes = [
+            # the unread count in every page's bell
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self):
+        return self.message[:40]
+
+
+class ReminderLog(models.Model):
+    """A reminder sent to a unit for a period; the unique constraint makes each one go once."""
+
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), null=True, blank=True, on_delete=models.CASCADE)
+    kind = models.CharField(_("类型"), max_length=16, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "unit", "kind"], name="reminder_once", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.unit} {self.kind}"

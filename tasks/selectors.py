@@ -47,3 +47,44 @@ def units_for(initiative, *, role, part=None):
     if rows.filter(all_members=True).exists():
         return Unit.objects.office_members()
     return Unit.objects.filter(assignments__in=rows).order_by("assignments__sort_order")
+
+
+def timeliness(submission, deadline, today):
+    """按时 / 逾期 / 未报 / 未到期 for one unit and period.
+
+    On time means first submitted by the (possibly extended) deadline; a later first submission
+    is late; nothing submitted after the deadline is missing.
+    """
+    from tasks.choices import Timeliness
+
+    first = submission.first_submitted_at if submission is not None else None
+    if first is not None:
+        from django.utils import timezone
+
+        return Timeliness.ON_TIME if timezone.localdate(first) <= deadline else Timeliness.LATE
+    return Timeliness.MISSING if today > deadline else Timeliness.PENDING
+
+
+def period_overview(period, today):
+    """Every active unit with its submission status and timeliness for a period, in 3 queries."""
+    from tasks.choices import SubmissionStatus
+    from tasks.models import DeadlineExtension, Submission
+
+    extensions = {e.unit_id: e for e in DeadlineExtension.objects.filter(period=period)}
+    submissions = {s.unit_id: s for s in Submission.objects.filter(period=period)}
+    rows = []
+    for unit in Unit.objects.active().select_related("region").order_by("sort_order", "code"):
+        submission = submissions.get(unit.pk)
+        extension = extensions.get(unit.pk)
+        deadline = extension.deadline if extension else period.deadline
+        rows.append(
+            {
+                "unit": unit,
+                "submission": submission,
+                "status": submission.status if submission else SubmissionStatus.NOT_STARTED,
+                "deadline": deadline,
+                "extension": extension,
+                "timeliness": timeliness(submission, deadline, today),
+            }
+        )
+    return rows

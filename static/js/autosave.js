@@ -1,0 +1,46 @@
+// Autosave of the quarterly form: every 60 s after a change, the draft is posted in the
+// background. A refused save (someone else saved first) stops autosave and says so; the
+// user's text stays in the page. No inline script, so a strict CSP can forbid them.
+(function () {
+  "use strict";
+  var form = document.getElementById("submission-form");
+  if (!form || form.dataset.autosave !== "1") { return; }
+  var status = document.getElementById("autosave-status");
+  var dirty = false;
+  var stopped = false;
+  var lang = document.documentElement.lang || "zh-CN";
+  var zh = lang.indexOf("zh") === 0;
+  function say(text) { if (status) { status.textContent = text; } }
+  form.addEventListener("input", function () { dirty = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty && !stopped) { event.preventDefault(); event.returnValue = ""; }
+  });
+  form.addEventListener("submit", function () { dirty = false; });
+  function autosave() {
+    if (!dirty || stopped) { return; }
+    var data = new FormData(form);
+    data.set("then", "autosave");
+    dirty = false;
+    fetch(window.location.pathname, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-Autosave": "1", "X-CSRFToken": data.get("csrfmiddlewaretoken") }
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      if (result.body.ok) {
+        form.querySelector("input[name=version]").value = result.body.version;
+        say((zh ? "已自动保存 " : "Autosaved ") + result.body.saved_at);
+      } else if (result.status === 409) {
+        stopped = true;
+        say(result.body.message);
+      } else {
+        dirty = true;
+        say((result.body.errors || []).join(" "));
+      }
+    }).catch(function () {
+      dirty = true;
+      say(zh ? "自动保存失败，请检查网络后手动保存。" : "Autosave failed; please save by hand.");
+    });
+  }
+  window.setInterval(autosave, 60000);
+}());

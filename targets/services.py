@@ -1,0 +1,267 @@
+"""Figures in quarterly submissions: which targets a unit reports, checking and saving figures.
+
+The form itself is saved through ``save_form``, which wraps the tasks app's edit lock
+(version check) around both the measure lines and the figures, in one transaction.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+
+from targets.choices import Combine, MeasureKind
+from targets.models import RegionFigure, Target, TargetFigure
+from tasks import services as task_services
+from tasks import signals
+from tasks.choices import SubmissionStatus
+from units.choices import UnitKind
+
+# A figure more than this many times (or less than 1/this) the unit's previous approved one for
+# the same target needs an explanation before the form can be submitted.
+JUMP_RATIO = Decimal(str(getattr(settings, "REPORTING_JUMP_RATIO", 3)))
+# Larger than any real figure of the plan (50万人次 is the largest target): a typo, not data.
+MAX_VALUE = Decimal("1000000000")
+WHOLE_NUMBER_KINDS = {MeasureKind.COUNT, MeasureKind.PERSONS, MeasureKind.PERSON_TIMES}
+
+
+def reported_targets(unit, plan):
+    """Targets the unit reports figures for (per-region and external targets are not among them)."""
+    return (
+        Target.objects.filter(plan=plan, reporting_units=unit, per_region=False, external=False)
+        .select_related("initiative", "part")
+        .order_by("sort_order")
+    )
+
+
+def reports_region_funding(unit):
+    """Local governments report their region's funding and population (plan 三（三）)."""
+    return unit.kind == UnitKind.LOCAL_GOVERNMENT and unit.region_id is not None
+
+
+@receiver(signals.submission_created)
+def add_figure_lines(sender, submission, **kwargs):
+    """Give a new (or still editable) form a figure line per target the unit reports."""
+    if not submission.is_editable:
+        return
+    have = set(submission.figures.values_list("target_id", flat=True))
+    for target in reported_targets(submission.unit, submission.period.plan):
+        if target.pk not in have:
+            TargetFigure.objects.create(submission=submission, target=target)
+    if (
+        reports_region_funding(submission.unit)
+        and not RegionFigure.objects.filter(submission=submission).exists()
+    ):
+        RegionFigure.objects.create(submission=submission, region_id=submission.unit.region_id)
+
+
+def _number(raw, label, errors, *, whole=False, maximum=None):
+    """Parse a number typed by a user; add a message to ``errors`` and return None when it is bad."""
+    if raw is None:
+        return None
+    text = str(raw).strip().replace(",", "").replace("，", "")
+    if text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        errors.append(_("%(label)s：“%(raw)s”不是数字，请输入阿拉伯数字。") % {"label": label, "raw": raw})
+        return None
+    if not value.is_finite():
+        errors.append(_("%(label)s：请输入有效的数字。") % {"label": label})
+        return None
+    if value < 0:
+        errors.append(_("%(label)s：不能为负数。") % {"label": label})
+        return None
+    if value > MAX_VALUE:
+        errors.append(_("%(label)s：数值过大，请核对单位（如“万人次”应换算为人次）。") % {"label": label})
+        return None
+    if whole and value != value.to_integral_value():
+        errors.append(_("%(label)s：应为整数。") % {"label": label})
+        return None
+    if maximum is not None and value > maximum:
+        errors.append(_("%(label)s：不能超过 %(max)s。") % {"label": label, "max": maximum})
+        return None
+    if value.as_tuple().exponent < -4:
+        value = value.quantize(Decimal("0.0001"))
+    return value
+
+
+def clean_figure(target, data):
+    """Check one figure as the target's rule asks; return (cleaned fields, error messages)."""
+    errors = []
+    label = f"{target.code} {target.name}"
+    cleaned = {
+        "source_note": (data.get("source_note") or "").strip()[:500],
+        "explanation": (data.get("explanation") or "").strip()[:2000],
+    }
+    if target.combine == Combine.COVERAGE:
+        covered = _number(data.get("covered"), label + _("（已覆盖）"), errors)
+        total = _number(data.get("total"), label + _("（应覆盖总数）"), errors)
+        if covered is not None and total is not None:
+            if total == 0:
+                errors.append(_("%(label)s：应覆盖总数必须大于 0。") % {"label": label})
+            elif covered > total:
+                errors.append(_("%(label)s：已覆盖数不能大于应覆盖总数。") % {"label": label})
+        cleaned.update(covered=covered, total=total)
+    elif target.combine == Combine.MILESTONE:
+        raw = str(data.get("done") or "").strip().lower()
+        if raw not in ("", "yes", "no", "true", "false", "1", "0", "是", "否", "已完成", "未完成"):
+            errors.append(_("%(label)s：请选择“已完成”或“未完成”。") % {"label": label})
+            done = None
+        else:
+            done = None if raw == "" else raw in ("yes", "true", "1", "是", "已完成")
+        cleaned["done"] = done
+    else:
+        percent = target.measure_kind == MeasureKind.PERCENTAGE or target.unit == "%"
+        cleaned["value"] = _number(
+            data.get("value"),
+            label,
+            errors,
+            whole=target.measure_kind in WHOLE_NUMBER_KINDS,
+            maximum=Decimal(100) if percent else None,
+        )
+    return cleaned, errors
+
+
+def clean_region_figure(data):
+    errors = []
+    funding = _number(data.get("funding"), _("本年度科普经费（万元）"), errors)
+    population = _number(data.get("population"), _("常住人口（万人）"), errors)
+    if population is not None and population == 0:
+        errors.append(_("常住人口（万人）必须大于 0。"))
+    return {
+        "funding": funding,
+        "population": population,
+        "source_note": (data.get("source_note") or "").strip()[:500],
+    }, errors
+
+
+def save_figures(submission, rows, region=None, *, by=None):
+    """Write figures: ``rows`` maps figure id → raw fields. Raises ValidationError listing every
+    problem; nothing is written when any row is wrong (the caller's transaction rolls back)."""
+    figures = {f.pk: f for f in submission.figures.select_related("target")}
+    unknown = set(rows) - set(figures)
+    if unknown:
+        raise ValidationError(_("表中有不属于这张报送表的指标行，请刷新页面后重试。"))
+    errors, updates = [], []
+    for figure_id, data in rows.items():
+        figure = figures[figure_id]
+        cleaned, problems = clean_figure(figure.target, data)
+        errors.extend(problems)
+        updates.append((figure, cleaned))
+    region_update = None
+    if region is not None:
+        region_figure = RegionFigure.objects.filter(submission=submission).first()
+        if region_figure is None:
+            errors.append(_("本单位不报送地区科普经费。"))
+        else:
+            cleaned, problems = clean_region_figure(region)
+            errors.extend(problems)
+            region_update = (region_figure, cleaned)
+    if errors:
+        raise ValidationError(errors)
+    for figure, cleaned in updates:
+        if any(getattr(figure, k) != v for k, v in cleaned.items()):
+            for k, v in cleaned.items():
+                setattr(figure, k, v)
+            figure._history_user = by
+            figure.save()
+    if region_update:
+        region_figure, cleaned = region_update
+        if any(getattr(region_figure, k) != v for k, v in cleaned.items()):
+            for k, v in cleaned.items():
+                setattr(region_figure, k, v)
+            region_figure._history_user = by
+            region_figure.save()
+
+
+@transaction.atomic
+def save_form(submission_id, *, by, version, lines=None, figures=None, region=None, action=None):
+    """Save a quarterly form (lines and figures) as one edit, refusing a stale version."""
+    submission = task_services.begin_edit(submission_id, by=by, version=version)
+    if lines:
+        task_services.save_lines(submission, lines, by=by)
+    if figures or region:
+        save_figures(submission, figures or {}, region, by=by)
+    kwargs = {"action": action} if action else {}
+    return task_services.finish_edit(submission, by=by, **kwargs)
+
+
+def previous_approved_values(submission):
+    """{target_id: value} of the unit's latest approved figure before this period, per target."""
+    rows = (
+        TargetFigure.objects.filter(
+            submission__unit_id=submission.unit_id,
+            submission__status=SubmissionStatus.APPROVED,
+            submission__period__plan_id=submission.period.plan_id,
+            value__isnull=False,
+        )
+        .exclude(submission=submission)
+        .filter(
+            submission__period__year__lte=submission.period.year,
+        )
+        .order_by("target_id", "-submission__period__year", "-submission__period__quarter")
+        .values_list("target_id", "value", "submission__period__year", "submission__period__quarter")
+    )
+    previous = {}
+    key = submission.period.year * 10 + submission.period.quarter
+    for target_id, value, year, quarter in rows:
+        if year * 10 + quarter < key and target_id not in previous:
+            previous[target_id] = value
+    return previous
+
+
+def jump_problems(submission):
+    """Figures far from the unit's previous approved one that lack an explanation."""
+    previous = previous_approved_values(submission)
+    problems = []
+    for figure in submission.figures.select_related("target"):
+        before = previous.get(figure.target_id)
+        if figure.value is None or before is None or figure.explanation:
+            continue
+        if before == 0:
+            jumped = figure.value > 0 and figure.target.combine == Combine.LEVEL
+        else:
+            ratio = figure.value / before
+            jumped = ratio > JUMP_RATIO or ratio < 1 / JUMP_RATIO
+        if jumped:
+            problems.append(
+                _("%(label)s：本期数值 %(now)s 与上期 %(before)s 相差较大，请在“变动说明”中说明原因。")
+                % {
+                    "label": f"{figure.target.code} {figure.target.name}",
+                    "now": figure.value.normalize(),
+                    "before": before.normalize(),
+                }
+            )
+    return problems
+
+
+def missing_problems(submission):
+    problems = []
+    for figure in submission.figures.select_related("target"):
+        target = figure.target
+        label = f"{target.code} {target.name}"
+        if target.combine == Combine.COVERAGE and (figure.covered is None or figure.total is None):
+            problems.append(_("%(label)s：请填写已覆盖数和应覆盖总数。") % {"label": label})
+        elif target.combine == Combine.MILESTONE and figure.done is None:
+            problems.append(_("%(label)s：请选择是否已完成。") % {"label": label})
+        elif target.combine in (Combine.INCREMENT, Combine.LEVEL) and figure.value is None:
+            if target.combine == Combine.INCREMENT:
+                problems.append(_("%(label)s：请填写本季度新增数（没有新增请填 0）。") % {"label": label})
+            else:
+                problems.append(_("%(label)s：请填写当前值。") % {"label": label})
+    region_figure = RegionFigure.objects.filter(submission=submission).first()
+    if region_figure is not None and (region_figure.funding is None or region_figure.population is None):
+        problems.append(_("请填写本地区本年度科普经费和常住人口。"))
+    return problems
+
+
+@receiver(signals.submission_validating)
+def check_figures_before_submit(sender, submission, **kwargs):
+    """Refuse a submit with missing figures or unexplained jumps."""
+    problems = missing_problems(submission) + jump_problems(submission)
+    if problems:
+        raise ValidationError(problems)

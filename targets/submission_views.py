@@ -1,0 +1,320 @@
+"""The quarterly form: one page to fill in (unit staff), review (office) or read (viewers).
+
+It lives in ``targets`` because it edits both the measure lines (tasks) and the figures
+(targets); the workflow buttons post to the tasks app's action views.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from targets.choices import Combine
+from targets.models import RegionFigure, TargetFigure
+from targets.services import save_form
+from tasks import services as task_services
+from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
+from tasks.models import MeasureLine, Period, Submission
+from units.choices import Role
+from units.models import Unit
+from units.permissions import role_of, unit_of
+
+LINE_FIELDS = ("status", "progress", "problems", "next_steps")
+FIGURE_FIELDS = ("value", "covered", "total", "done", "source_note", "explanation")
+REGION_FIELDS = ("funding", "population", "source_note")
+
+
+def parse_form(post):
+    """Split the posted fields into lines, figures and region figures by their name prefix."""
+    lines, figures, region = {}, {}, {}
+    for key, value in post.items():
+        parts = key.split("-")
+        if parts[0] == "line" and len(parts) == 3 and parts[1].isdigit() and parts[2] in LINE_FIELDS:
+            lines.setdefault(int(parts[1]), {})[parts[2]] = value.strip() if parts[2] != "status" else value
+        elif parts[0] == "fig" and len(parts) == 3 and parts[1].isdigit() and parts[2] in FIGURE_FIELDS:
+            figures.setdefault(int(parts[1]), {})[parts[2]] = value
+        elif parts[0] == "region" and len(parts) == 2 and parts[1] in REGION_FIELDS:
+            region[parts[1]] = value
+    return lines, figures, region or None
+
+
+def changes_since(submission, since, exclude_user):
+    """What others changed in the form after ``since``: for the stale-edit message."""
+    changes = []
+    if since is None:
+        return changes
+    labels = {
+        "status": _("推进状态"),
+        "progress": _("工作进展"),
+        "problems": _("存在问题"),
+        "next_steps": _("下一步计划"),
+        "value": _("数值"),
+        "covered": _("已覆盖"),
+        "total": _("应覆盖总数"),
+        "done": _("已完成"),
+        "source_note": _("数据来源说明"),
+        "explanation": _("变动说明"),
+        "funding": _("本年度科普经费（万元）"),
+        "population": _("常住人口（万人）"),
+    }
+    histories = [
+        (
+            MeasureLine.history.filter(submission_id=submission.pk),
+            lambda r: str(r.measure or r.work_point or ""),
+        ),
+        (
+            TargetFigure.history.filter(submission_id=submission.pk),
+            lambda r: f"{r.target.code} {r.target.name}",
+        ),
+        (RegionFigure.history.filter(submission_id=submission.pk), lambda r: _("地区科普经费")),
+    ]
+    for queryset, describe in histories:
+        for record in queryset.filter(history_date__gt=since, history_type="~").order_by("history_date"):
+            if exclude_user is not None and record.history_user_id == exclude_user.pk:
+                continue
+            previous = record.prev_record
+            if previous is None:
+                continue
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                if change.field in labels:
+                    changes.append(
+                        {
+                            "what": describe(record.instance),
+                            "field": labels[change.field],
+                            "old": change.old,
+                            "new": change.new,
+                            "who": record.history_user,
+                            "when": record.history_date,
+                        }
+                    )
+    return changes
+
+
+class SubmissionStartView(LoginRequiredMixin, View):
+    """Open (creating if need be) the unit's form for a period."""
+
+    def get(self, request, unit_code, period_pk):
+        unit = get_object_or_404(Unit, code=unit_code)
+        period = get_object_or_404(Period, pk=period_pk)
+        role = role_of(request.user)
+        if role in (Role.REPORTER, Role.APPROVER):
+            if unit_of(request.user) != unit:
+                raise Http404
+            existing = Submission.objects.filter(unit=unit, period=period).first()
+            if existing is None and period.state != PeriodState.OPEN:
+                messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
+                return redirect("tasks:inbox")
+            submission = existing or task_services.ensure_submission(unit, period, by=request.user)
+            return redirect("targets:submission_detail", pk=submission.pk)
+        submission = Submission.objects.visible_to(request.user).filter(unit=unit, period=period).first()
+        if submission is None:
+            raise Http404(_("该单位尚未填报本期报送表。"))
+        return redirect("targets:submission_detail", pk=submission.pk)
+
+
+class SubmissionDetailView(LoginRequiredMixin, TemplateView):
+    """The form: editable for the unit's staff while it is a draft or returned, read-only otherwise."""
+
+    template_name = "targets/submission_form.html"
+
+    def get_submission(self):
+        queryset = Submission.objects.visible_to(self.request.user).select_related(
+            "unit", "period__plan", "submitted_by", "reviewed_by", "updated_by"
+        )
+        return get_object_or_404(queryset, pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        self.submission = self.get_submission()
+        if task_services.can_edit(request.user, self.submission):
+            task_services.ensure_submission(self.submission.unit, self.submission.period, by=request.user)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, posted=None, errors=None, changes=None, **kwargs):
+        submission = self.submission
+        user = self.request.user
+        role = role_of(user)
+        lines = list(
+            submission.lines.select_related("measure__initiative", "measure__part", "work_point").order_by(
+                "sort_order"
+            )
+        )
+        figures = list(submission.figures.select_related("target").order_by("target__sort_order"))
+        region_figure = RegionFigure.objects.filter(submission=submission).select_related("region").first()
+        if posted is not None:  # re-show what the user typed after a refused save
+            for line in lines:
+                for field, value in posted[0].get(line.pk, {}).items():
+                    setattr(line, field, value)
+            for figure in figures:
+                for field, value in posted[1].get(figure.pk, {}).items():
+                    setattr(figure, "posted_" + field, value)
+            if region_figure is not None and posted[2]:
+                for field, value in posted[2].items():
+                    setattr(region_figure, "posted_" + field, value)
+        groups = []
+        for line in lines:
+            title = line.measure.initiative.title if line.measure else _("年度重点工作任务")
+            if not groups or groups[-1][0] != title:
+                groups.append((title, []))
+            groups[-1][1].append(line)
+        can_edit = task_services.can_edit(user, submission)
+        is_unit_approver = role == Role.APPROVER and unit_of(user) == submission.unit
+        return super().get_context_data(
+            submission=submission,
+            line_groups=groups,
+            figures=figures,
+            region_figure=region_figure,
+            evidence=list(submission.evidence.select_related("uploaded_by")),
+            events=list(submission.events.select_related("actor")),
+            can_edit=can_edit,
+            can_submit=can_edit and is_unit_approver,
+            can_review=role == Role.OFFICE and submission.status == SubmissionStatus.SUBMITTED,
+            can_reopen=role == Role.OFFICE and submission.status == SubmissionStatus.APPROVED,
+            statuses=MeasureStatus.choices,
+            combine=Combine,
+            loaded_at=timezone.now().isoformat(),
+            form_errors=errors or [],
+            changes=changes or [],
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.submission = self.get_submission()
+        if not task_services.can_edit(request.user, self.submission):
+            raise PermissionDenied(_("这张报送表您不能修改。"))
+        autosave = request.headers.get("X-Autosave") == "1"
+        lines, figures, region = parse_form(request.POST)
+        try:
+            version = int(request.POST.get("version", "0"))
+        except ValueError:
+            version = 0
+        try:
+            submission = save_form(
+                self.submission.pk,
+                by=request.user,
+                version=version,
+                lines=lines,
+                figures=figures,
+                region=region,
+            )
+        except task_services.StaleEdit as exc:
+            since = parse_datetime(request.POST.get("loaded_at", "") or "")
+            changes = changes_since(self.submission, since, request.user)
+            if autosave:
+                return JsonResponse({"ok": False, "stale": True, "message": str(exc)}, status=409)
+            self.submission.refresh_from_db()
+            context = self.get_context_data(
+                posted=(lines, figures, region), errors=[str(exc)], changes=changes
+            )
+            context["stale_version"] = version
+            return self.render_to_response(context, status=409)
+        except (ValidationError, task_services.WorkflowError) as exc:
+            problems = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            if autosave:
+                return JsonResponse({"ok": False, "errors": problems}, status=400)
+            return self.render_to_response(
+                self.get_context_data(posted=(lines, figures, region), errors=problems), status=400
+            )
+        if autosave:
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "version": submission.version,
+                    "saved_at": timezone.localtime().strftime("%H:%M:%S"),
+                }
+            )
+        if request.POST.get("then") == "submit":
+            try:
+                task_services.submit_submission(submission, by=request.user)
+                messages.success(request, _("已保存并提交，等待省纲要办审核。"))
+            except (ValidationError, task_services.WorkflowError) as exc:
+                problems = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                messages.warning(request, _("草稿已保存，但还不能提交："))
+                for problem in problems:
+                    messages.error(request, problem)
+        else:
+            messages.success(request, _("草稿已保存。"))
+        return redirect("targets:submission_detail", pk=submission.pk)
+
+
+def _history_rows(model, submission_id, describe, fields, labels):
+    """Every change to rows of ``model`` in one submission: who, when, before, after (one query)."""
+    records = list(
+        model.history.filter(submission_id=submission_id)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    rows, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        for field in fields:
+            new = getattr(record, field)
+            old = getattr(before, field) if before is not None else None
+            if before is None and new in (None, "", "not_started"):
+                continue
+            if before is not None and old == new:
+                continue
+            rows.append(
+                {
+                    "when": record.history_date,
+                    "who": record.history_user,
+                    "what": describe(record),
+                    "field": labels.get(field, field),
+                    "old": old,
+                    "new": new,
+                }
+            )
+        previous[record.id] = record
+    return rows
+
+
+class SubmissionHistoryView(SubmissionDetailView):
+    """Every change to every line and figure of a submission, newest first."""
+
+    template_name = "targets/submission_history.html"
+
+    def get(self, request, *args, **kwargs):
+        self.submission = self.get_submission()
+        return TemplateView.get(self, request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        submission = self.submission
+        labels = {
+            "status": _("推进状态"),
+            "progress": _("工作进展"),
+            "problems": _("存在问题"),
+            "next_steps": _("下一步计划"),
+            "value": _("数值"),
+            "covered": _("已覆盖"),
+            "total": _("应覆盖总数"),
+            "done": _("已完成"),
+            "source_note": _("数据来源说明"),
+            "explanation": _("变动说明"),
+            "funding": _("本年度科普经费（万元）"),
+            "population": _("常住人口（万人）"),
+        }
+        measures = {line.pk: str(line) for line in submission.lines.select_related("measure", "work_point")}
+        targets = {
+            f.pk: f"{f.target.code} {f.target.name}" for f in submission.figures.select_related("target")
+        }
+        rows = (
+            _history_rows(MeasureLine, submission.pk, lambda r: measures.get(r.id, "—"), LINE_FIELDS, labels)
+            + _history_rows(
+                TargetFigure, submission.pk, lambda r: targets.get(r.id, "—"), FIGURE_FIELDS, labels
+            )
+            + _history_rows(
+                RegionFigure,
+                submission.pk,
+                lambda r: _("地区科普经费"),
+                ("funding", "population", "source_note"),
+                labels,
+            )
+        )
+        rows.sort(key=lambda r: r["when"], reverse=True)
+        return {"submission": submission, "rows": rows, "view": self}

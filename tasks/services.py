@@ -1,0 +1,516 @@
+"""State changes of the reporting cycle: periods, submissions and their workflow.
+
+Each function is one transaction, writes its audit row, and leaves side effects (e-mail,
+roll-ups) to ``transaction.on_commit``. Permission is checked before anything is written.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks import signals
+from tasks.choices import (
+    EventAction,
+    MeasureStatus,
+    NotificationKind,
+    PeriodState,
+    SubmissionStatus,
+)
+from tasks.models import (
+    EDITABLE_STATUSES,
+    Assignment,
+    DeadlineExtension,
+    MeasureLine,
+    Notification,
+    Period,
+    Plan,
+    Submission,
+    SubmissionEvent,
+    WorkPoint,
+)
+from units.choices import Role
+from units.models import Unit
+from units.permissions import membership_of, role_of
+
+logger = logging.getLogger(__name__)
+
+DEADLINE_DAYS = getattr(settings, "REPORTING_DEADLINE_DAYS", 10)
+
+
+class WorkflowError(Exception):
+    """A refused workflow step; ``str()`` is a message for the user."""
+
+
+class StaleEdit(WorkflowError):
+    """The form was changed by someone else since it was opened."""
+
+    def __init__(self, submission, changes):
+        self.submission = submission
+        self.changes = changes
+        who = (
+            submission.updated_by.get_full_name() or submission.updated_by.username
+            if submission.updated_by
+            else "?"
+        )
+        super().__init__(
+            _(
+                "保存失败：%(who)s 于 %(when)s 修改了这张报送表。您填写的内容仍保留在页面上，请核对下方列出的变动后再保存。"
+            )
+            % {"who": who, "when": timezone.localtime(submission.updated_at).strftime("%Y-%m-%d %H:%M")}
+        )
+
+
+# Periods -------------------------------------------------------------------------------
+
+
+def _quarter_bounds(year, quarter):
+    start = datetime.date(year, 3 * quarter - 2, 1)
+    month = quarter * 3
+    end = datetime.date(year + (month == 12), month % 12 + 1, 1) - datetime.timedelta(days=1)
+    return start, end
+
+
+@transaction.atomic
+def generate_periods(plan: Plan, *, deadline_days: int = DEADLINE_DAYS) -> int:
+    """Every quarter of the plan after it was issued, plus the baseline period of the issue year.
+
+    The plan was issued on 2021-12-21: the baseline is 2021 Q4, then 2022 Q1 … 2025 Q4. The
+    deadline defaults to ``deadline_days`` after the quarter ends. Existing periods are kept.
+    """
+    created = 0
+    issued = plan.issued_on
+    first_quarter = (issued.month - 1) // 3 + 1
+    wanted = [(issued.year, first_quarter, True)]
+    for year in range(issued.year, plan.end_year + 1):
+        for quarter in range(1, 5):
+            if (year, quarter) > (issued.year, first_quarter):
+                wanted.append((year, quarter, False))
+    for year, quarter, baseline in wanted:
+        start, end = _quarter_bounds(year, quarter)
+        _, was_created = Period.objects.get_or_create(
+            plan=plan,
+            year=year,
+            quarter=quarter,
+            defaults={
+                "is_baseline": baseline,
+                "opens_on": start,
+                "deadline": end + datetime.timedelta(days=deadline_days),
+            },
+        )
+        created += was_created
+    return created
+
+
+def _require_office(user):
+    if role_of(user) != Role.OFFICE:
+        raise PermissionDenied(_("只有省纲要办可以执行此操作。"))
+
+
+@transaction.atomic
+def set_period_state(period: Period, state: str, *, by) -> Period:
+    """Open or close a period for reporting (office only)."""
+    _require_office(by)
+    if state not in PeriodState.values:
+        raise WorkflowError(_("无效的报送期状态。"))
+    period.state = state
+    period.save(update_fields=["state"])
+    return period
+
+
+@transaction.atomic
+def extend_deadline(
+    period: Period, unit: Unit, *, deadline: datetime.date, reason: str, by
+) -> DeadlineExtension:
+    """Give one unit a later deadline for one period, keeping the reason (office only)."""
+    _require_office(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("请填写延期原因。"))
+    if deadline <= period.deadline:
+        raise WorkflowError(_("延期后的截止日期必须晚于原截止日期（%(date)s）。") % {"date": period.deadline})
+    extension, _created = DeadlineExtension.objects.update_or_create(
+        period=period, unit=unit, defaults={"deadline": deadline, "reason": reason, "granted_by": by}
+    )
+    return extension
+
+
+def deadline_for(period: Period, unit_id: int, extensions: dict | None = None) -> datetime.date:
+    """The unit's deadline for the period: the period's, or its extension's."""
+    if extensions is None:
+        extension = DeadlineExtension.objects.filter(period=period, unit_id=unit_id).first()
+        return extension.deadline if extension else period.deadline
+    return extensions.get(unit_id, period.deadline)
+
+
+# Submissions -----------------------------------------------------------------------------
+
+
+def assigned_measures(unit: Unit, plan: Plan):
+    """Measures the unit leads or is responsible for, resolving parts and "all member units".
+
+    An assignment to a part (精品科普工程's 生态科普) brings only that part's measures.
+    """
+    condition = Q(unit=unit)
+    if unit.office_member and unit.is_active:
+        condition |= Q(all_members=True)
+    rows = Assignment.objects.filter(condition, initiative__plan=plan).values_list("initiative_id", "part_id")
+    from tasks.models import Measure
+
+    whole, parts = set(), set()
+    for initiative_id, part_id in rows:
+        if part_id is None:
+            whole.add(initiative_id)
+        else:
+            parts.add(part_id)
+    return (
+        Measure.objects.filter(Q(initiative_id__in=whole) | Q(part_id__in=parts))
+        .select_related("initiative", "part")
+        .order_by("initiative__sort_order", "number")
+    )
+
+
+def _add_missing_lines(submission):
+    plan = submission.period.plan
+    have_measures = set(submission.lines.exclude(measure=None).values_list("measure_id", flat=True))
+    have_points = set(submission.lines.exclude(work_point=None).values_list("work_point_id", flat=True))
+    new = []
+    order = 0
+    for measure in assigned_measures(submission.unit, plan):
+        order += 1
+        if measure.pk not in have_measures:
+            new.append(MeasureLine(submission=submission, measure=measure, sort_order=order))
+    for point in WorkPoint.objects.filter(plan=plan, year=submission.period.year, units=submission.unit):
+        order += 1
+        if point.pk not in have_points:
+            new.append(MeasureLine(submission=submission, work_point=point, sort_order=order))
+    for line in new:  # one by one so that history records each line's creation
+        line.save()
+    return len(new)
+
+
+def ensure_submission(unit: Unit, period: Period, *, by=None) -> Submission:
+    """The unit's submission for the period, created with its lines on first use.
+
+    Lines are also added later for measures or work points assigned after creation, while the
+    form is still editable.
+    """
+    submission = (
+        Submission.objects.filter(unit=unit, period=period).select_related("period__plan", "unit").first()
+    )
+    if submission is not None:
+        if submission.is_editable:
+            with transaction.atomic():
+                _add_missing_lines(submission)
+                signals.submission_created.send(sender=Submission, submission=submission)
+        return submission
+    with transaction.atomic():
+        submission, created = Submission.objects.get_or_create(
+            unit=unit, period=period, defaults={"updated_by": by}
+        )
+        if created:
+            SubmissionEvent.objects.create(
+                submission=submission, action=EventAction.CREATED, actor=by, to_status=SubmissionStatus.DRAFT
+            )
+        _add_missing_lines(submission)
+        signals.submission_created.send(sender=Submission, submission=submission)
+    return submission
+
+
+def can_edit(user, submission) -> bool:
+    """Unit reporters and approvers edit their unit's drafts and returned forms."""
+    membership = membership_of(user)
+    return (
+        membership is not None
+        and membership.role in (Role.REPORTER, Role.APPROVER)
+        and membership.unit_id == submission.unit_id
+        and submission.status in EDITABLE_STATUSES
+    )
+
+
+def begin_edit(submission_id: int, *, by, version: int) -> Submission:
+    """Lock the submission for an edit; refuse what the user may not do or a stale version.
+
+    Call inside a transaction; finish with ``finish_edit``.
+    """
+    submission = (
+        Submission.objects.select_for_update()
+        .select_related("unit", "period", "updated_by")
+        .get(pk=submission_id)
+    )
+    membership = membership_of(by)
+    if (
+        membership is None
+        or membership.unit_id != submission.unit_id
+        or membership.role
+        not in (
+            Role.REPORTER,
+            Role.APPROVER,
+        )
+    ):
+        raise PermissionDenied(_("您不能修改其他单位的报送表，省纲要办和查阅人员也不能修改单位填报的数据。"))
+    if not submission.is_editable:
+        raise WorkflowError(
+            _("这张报送表当前状态为“%(status)s”，已锁定，不能修改。")
+            % {"status": submission.get_status_display()}
+        )
+    if int(version) != submission.version:
+        raise StaleEdit(submission, changes=[])
+    return submission
+
+
+def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
+    """Write measure lines: ``rows`` maps line id → {status, progress, problems, next_steps}.
+
+    Returns the ids of the lines that changed. Unknown line ids are refused.
+    """
+    lines = {line.pk: line for line in submission.lines.all()}
+    unknown = set(rows) - set(lines)
+    if unknown:
+        raise WorkflowError(_("表中有不属于这张报送表的行，请刷新页面后重试。"))
+    changed = []
+    for line_id, data in rows.items():
+        line = lines[line_id]
+        if data.get("status") and data["status"] not in MeasureStatus.values:
+            raise ValidationError(_("无效的推进状态：%(value)s") % {"value": data["status"]})
+        dirty = False
+        for field in ("status", "progress", "problems", "next_steps"):
+            if field in data and getattr(line, field) != data[field]:
+                setattr(line, field, data[field])
+                dirty = True
+        if dirty:
+            line._history_user = by  # who changed it, also outside a web request (Excel, API, jobs)
+            line.save()
+            changed.append(line_id)
+    return changed
+
+
+def finish_edit(submission: Submission, *, by, action=EventAction.SAVED, comment="") -> Submission:
+    """Bump the version (so other open copies become stale) and record the edit."""
+    Submission.objects.filter(pk=submission.pk).update(
+        version=F("version") + 1, updated_by=by, updated_at=timezone.now()
+    )
+    submission.refresh_from_db()
+    SubmissionEvent.objects.create(
+        submission=submission,
+        action=action,
+        actor=by,
+        from_status=submission.status,
+        to_status=submission.status,
+        comment=comment,
+    )
+    return submission
+
+
+def _transition(submission_id, *, by, allowed_from, to, action, comment="", check=None):
+    submission = Submission.objects.select_for_update().select_related("unit", "period").get(pk=submission_id)
+    if check is not None:
+        check(submission)
+    if submission.status not in allowed_from:
+        raise WorkflowError(
+            _("这张报送表当前状态为“%(status)s”，不能执行此操作。")
+            % {"status": submission.get_status_display()}
+        )
+    before = submission.status
+    submission.status = to
+    now = timezone.now()
+    if to == SubmissionStatus.SUBMITTED:
+        submission.submitted_at = now
+        submission.submitted_by = by
+        submission.first_submitted_at = submission.first_submitted_at or now
+    if to in (SubmissionStatus.APPROVED, SubmissionStatus.RETURNED):
+        submission.reviewed_at = now
+        submission.reviewed_by = by
+        submission.review_comment = comment if to == SubmissionStatus.RETURNED else ""
+    if action == EventAction.REOPENED:
+        submission.revision += 1
+    submission.version += 1
+    submission.updated_by = by
+    submission.save()
+    SubmissionEvent.objects.create(
+        submission=submission, action=action, actor=by, from_status=before, to_status=to, comment=comment
+    )
+    return submission
+
+
+def _require_approver_of(submission, user):
+    membership = membership_of(user)
+    if membership is None or membership.unit_id != submission.unit_id:
+        raise PermissionDenied(_("您不能提交其他单位的报送表。"))
+    if membership.role != Role.APPROVER:
+        raise PermissionDenied(_("只有本单位审核员可以提交报送表，填报员请保存草稿后通知审核员。"))
+
+
+@transaction.atomic
+def submit_submission(submission: Submission, *, by) -> Submission:
+    """The unit approver sends the form to the office; higher apps may refuse it (figures)."""
+
+    def check(locked):
+        _require_approver_of(locked, by)
+        if locked.status in EDITABLE_STATUSES:
+            signals.submission_validating.send(sender=Submission, submission=locked)
+
+    submission = _transition(
+        submission.pk,
+        by=by,
+        allowed_from=EDITABLE_STATUSES,
+        to=SubmissionStatus.SUBMITTED,
+        action=EventAction.SUBMITTED,
+        check=check,
+    )
+    _notify_office(submission, NotificationKind.SUBMITTED)
+    return submission
+
+
+@transaction.atomic
+def approve_submission(submission: Submission, *, by) -> Submission:
+    """The office accepts the form: it is locked and its figures count from now on."""
+    _require_office(by)
+    submission = _transition(
+        submission.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.SUBMITTED],
+        to=SubmissionStatus.APPROVED,
+        action=EventAction.APPROVED,
+    )
+    _notify_unit(submission, NotificationKind.APPROVED, _("%(form)s 已审核通过。") % {"form": submission})
+    transaction.on_commit(lambda: signals.submission_approved.send(sender=Submission, submission=submission))
+    return submission
+
+
+@transaction.atomic
+def return_submission(submission: Submission, *, by, comment: str) -> Submission:
+    """The office sends the form back with a comment; the unit corrects and resubmits."""
+    _require_office(by)
+    comment = (comment or "").strip()
+    if not comment:
+        raise WorkflowError(_("退回时必须填写退回意见。"))
+    submission = _transition(
+        submission.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.SUBMITTED],
+        to=SubmissionStatus.RETURNED,
+        action=EventAction.RETURNED,
+        comment=comment,
+    )
+    _notify_unit(
+        submission,
+        NotificationKind.RETURNED,
+        _("%(form)s 被退回修改：%(comment)s") % {"form": submission, "comment": comment},
+    )
+    return submission
+
+
+@transaction.atomic
+def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
+    """The office reopens an approved form for a correction; it counts again once re-approved."""
+    _require_office(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("重新开放时必须填写原因。"))
+    submission = _transition(
+        submission.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.APPROVED],
+        to=SubmissionStatus.RETURNED,
+        action=EventAction.REOPENED,
+        comment=reason,
+    )
+    _notify_unit(
+        submission,
+        NotificationKind.REOPENED,
+        _("%(form)s 已重新开放，请更正后重新提交：%(reason)s") % {"form": submission, "reason": reason},
+    )
+    transaction.on_commit(
+        lambda: signals.submission_unapproved.send(sender=Submission, submission=submission)
+    )
+    return submission
+
+
+# Notifications ---------------------------------------------------------------------------
+
+
+def notify(users, kind, message, *, submission=None):
+    """Put a message in each user's bell, and e-mail those with an address after commit."""
+    users = list(users)
+    Notification.objects.bulk_create(
+        Notification(user=user, kind=kind, message=message, submission=submission) for user in users
+    )
+    recipients = [u.email for u in users if u.email]
+    if recipients:
+
+        def send():
+            try:
+                send_mail(_("【科学素质平台】消息提醒"), message, None, recipients, fail_silently=False)
+            except Exception:  # e-mail is best effort: the bell already holds the message
+                logger.exception("notification e-mail failed")
+
+        transaction.on_commit(send)
+
+
+def unit_users(unit_id):
+    return get_user_model().objects.filter(is_active=True, membership__unit_id=unit_id)
+
+
+def office_users():
+    return get_user_model().objects.filter(is_active=True, membership__role=Role.OFFICE)
+
+
+def _notify_unit(submission, kind, message):
+    notify(unit_users(submission.unit_id), kind, message, submission=submission)
+
+
+def _notify_office(submission, kind):
+    notify(
+        office_users(), kind, _("%(form)s 已提交，等待审核。") % {"form": submission}, submission=submission
+    )
+
+
+def mark_read(user, ids=None):
+    """Mark the user's notifications (all, or the given ids) as read."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# Evidence --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_evidence(submission: Submission, upload, *, by, description: str = ""):
+    """Attach an evidence file after checking who uploads it and what it really is."""
+    from tasks.evidence import check_upload, safe_name
+    from tasks.models import Evidence
+
+    if not can_edit(by, submission):
+        raise PermissionDenied(_("只能向本单位可编辑的报送表上传佐证材料。"))
+    kind = check_upload(upload)
+    name = safe_name(upload.name)
+    upload.name = name
+    evidence = Evidence.objects.create(
+        submission=submission,
+        file=upload,
+        original_name=name,
+        kind=kind,
+        size=upload.size,
+        description=(description or "")[:200],
+        uploaded_by=by,
+    )
+    return evidence
+
+
+@transaction.atomic
+def remove_evidence(evidence, *, by):
+    if not can_edit(by, evidence.submission):
+        raise PermissionDenied(_("只能删除本单位可编辑报送表中的佐证材料。"))
+    stored = evidence.file
+    evidence.delete()
+    transaction.on_commit(lambda: stored.delete(save=False))

@@ -1,0 +1,253 @@
+"""Pages of the reporting cycle: the unit inbox, the office's review queue and period overview,
+workflow actions, notifications and evidence files."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from portal.mixins import RoleRequiredMixin
+from tasks import selectors, services
+from tasks.choices import PeriodState, SubmissionStatus, Timeliness
+from tasks.models import Evidence, Notification, Period, Submission
+from tasks.selectors import current_plan
+from units.choices import Role
+from units.models import Unit
+from units.permissions import unit_of
+
+
+def _messages_of(exc):
+    if isinstance(exc, ValidationError):
+        return exc.messages
+    return [str(exc)]
+
+
+class InboxView(RoleRequiredMixin, TemplateView):
+    """本期待办: this period's form, returned forms and overdue forms of the user's unit."""
+
+    template_name = "tasks/inbox.html"
+    allowed_roles = (Role.REPORTER, Role.APPROVER)
+
+    def get_context_data(self, **kwargs):
+        unit = unit_of(self.request.user)
+        today = timezone.localdate()
+        plan = current_plan()
+        periods = list(Period.objects.filter(plan=plan).order_by("-year", "-quarter")) if plan else []
+        submissions = {s.period_id: s for s in Submission.objects.filter(unit=unit).select_related("period")}
+        extensions = {e.period_id: e.deadline for e in unit.extensions.all()}
+        rows = []
+        for period in periods:
+            submission = submissions.get(period.pk)
+            deadline = extensions.get(period.pk, period.deadline)
+            rows.append(
+                {
+                    "period": period,
+                    "submission": submission,
+                    "deadline": deadline,
+                    "status": submission.status if submission else SubmissionStatus.NOT_STARTED,
+                    "timeliness": selectors.timeliness(submission, deadline, today),
+                    "days_left": (deadline - today).days,
+                }
+            )
+        open_rows = [r for r in rows if r["period"].state == PeriodState.OPEN]
+        todo = [r for r in open_rows if r["status"] in (SubmissionStatus.NOT_STARTED, SubmissionStatus.DRAFT)]
+        returned = [r for r in rows if r["status"] == SubmissionStatus.RETURNED]
+        overdue = [r for r in open_rows if r["timeliness"] == Timeliness.MISSING]
+        return super().get_context_data(
+            unit=unit,
+            todo=todo,
+            returned=returned,
+            overdue=overdue,
+            history=[r for r in rows if r["submission"] is not None],
+            today=today,
+            **kwargs,
+        )
+
+
+class ReviewQueueView(RoleRequiredMixin, TemplateView):
+    """待审核: submitted forms, the longest waiting first."""
+
+    template_name = "tasks/review_queue.html"
+    allowed_roles = (Role.OFFICE,)
+
+    def get_context_data(self, **kwargs):
+        queue = Submission.objects.pending_review().select_related("unit", "period", "submitted_by")
+        return super().get_context_data(queue=queue, now=timezone.now(), **kwargs)
+
+
+class PeriodListView(RoleRequiredMixin, TemplateView):
+    template_name = "tasks/period_list.html"
+    allowed_roles = (Role.OFFICE, Role.VIEWER)
+
+    def get_context_data(self, **kwargs):
+        plan = current_plan()
+        periods = (
+            Period.objects.filter(plan=plan)
+            .annotate(
+                n_submitted=Count("submissions", filter=Q(submissions__status=SubmissionStatus.SUBMITTED)),
+                n_approved=Count("submissions", filter=Q(submissions__status=SubmissionStatus.APPROVED)),
+                n_returned=Count("submissions", filter=Q(submissions__status=SubmissionStatus.RETURNED)),
+                n_draft=Count("submissions", filter=Q(submissions__status=SubmissionStatus.DRAFT)),
+            )
+            .order_by("-year", "-quarter")
+        )
+        return super().get_context_data(
+            periods=periods, unit_count=Unit.objects.active().count(), states=PeriodState, **kwargs
+        )
+
+
+class PeriodStateView(RoleRequiredMixin, View):
+    allowed_roles = (Role.OFFICE,)
+
+    def post(self, request, pk):
+        period = get_object_or_404(Period, pk=pk)
+        try:
+            services.set_period_state(period, request.POST.get("state", ""), by=request.user)
+            messages.success(
+                request, _("%(period)s：%(state)s") % {"period": period, "state": period.get_state_display()}
+            )
+        except services.WorkflowError as exc:
+            messages.error(request, str(exc))
+        return redirect("tasks:period_list")
+
+
+class PeriodOverviewView(RoleRequiredMixin, TemplateView):
+    """Every unit's status and timeliness for one period; deadline extensions."""
+
+    template_name = "tasks/period_overview.html"
+    allowed_roles = (Role.OFFICE, Role.VIEWER)
+
+    def get_context_data(self, **kwargs):
+        period = get_object_or_404(Period, pk=self.kwargs["pk"])
+        today = timezone.localdate()
+        rows = selectors.period_overview(period, today)
+        status_counts, timeliness_counts = {}, {}
+        for row in rows:
+            status_counts[row["status"]] = status_counts.get(row["status"], 0) + 1
+            timeliness_counts[row["timeliness"]] = timeliness_counts.get(row["timeliness"], 0) + 1
+        return super().get_context_data(
+            period=period,
+            rows=rows,
+            status_counts=[(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
+            timeliness_counts=[(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
+            is_office=self.request.user.membership.role == Role.OFFICE
+            if hasattr(self.request.user, "membership")
+            else False,
+            **kwargs,
+        )
+
+
+class ExtensionCreateView(RoleRequiredMixin, View):
+    allowed_roles = (Role.OFFICE,)
+
+    def post(self, request, pk):
+        period = get_object_or_404(Period, pk=pk)
+        unit = get_object_or_404(Unit, code=request.POST.get("unit", ""))
+        try:
+            deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
+        except ValueError:
+            messages.error(request, _("请输入有效的日期（如 2024-10-20）。"))
+            return redirect("tasks:period_overview", pk=pk)
+        try:
+            services.extend_deadline(
+                period, unit, deadline=deadline, reason=request.POST.get("reason", ""), by=request.user
+            )
+            messages.success(request, _("已为%(unit)s延期至 %(date)s。") % {"unit": unit, "date": deadline})
+        except services.WorkflowError as exc:
+            messages.error(request, str(exc))
+        return redirect("tasks:period_overview", pk=pk)
+
+
+class SubmissionActionView(LoginRequiredMixin, View):
+    """POST submit / approve / return / reopen on one submission."""
+
+    action = None
+
+    def post(self, request, pk):
+        submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
+        comment = request.POST.get("comment", "")
+        try:
+            if self.action == "submit":
+                services.submit_submission(submission, by=request.user)
+                messages.success(request, _("已提交，等待省纲要办审核。"))
+            elif self.action == "approve":
+                services.approve_submission(submission, by=request.user)
+                messages.success(request, _("已审核通过。"))
+            elif self.action == "return":
+                services.return_submission(submission, by=request.user, comment=comment)
+                messages.success(request, _("已退回修改。"))
+            elif self.action == "reopen":
+                services.reopen_submission(submission, by=request.user, reason=comment)
+                messages.success(request, _("已重新开放，等待单位更正。"))
+            else:  # pragma: no cover - URLs name only the four actions
+                raise Http404
+        except (services.WorkflowError, ValidationError) as exc:
+            for message in _messages_of(exc):
+                messages.error(request, message)
+        # PermissionDenied propagates: the page only offers what the user may do, so a refused
+        # action is a crafted request and gets a plain 403.
+        return redirect("targets:submission_detail", pk=pk)
+
+
+class NotificationListView(LoginRequiredMixin, TemplateView):
+    template_name = "tasks/notification_list.html"
+
+    def get_context_data(self, **kwargs):
+        items = Notification.objects.filter(user=self.request.user).select_related("submission")[:100]
+        return super().get_context_data(items=items, **kwargs)
+
+
+class NotificationReadView(LoginRequiredMixin, View):
+    def post(self, request):
+        ids = request.POST.getlist("id")
+        services.mark_read(request.user, [int(i) for i in ids if i.isdigit()] if ids else None)
+        return redirect(request.POST.get("next") or reverse("tasks:notification_list"))
+
+
+class EvidenceUploadView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
+        files = request.FILES.getlist("file")
+        if not files:
+            messages.error(request, _("请选择要上传的文件。"))
+        for upload in files:
+            try:
+                services.add_evidence(
+                    submission, upload, by=request.user, description=request.POST.get("description", "")
+                )
+                messages.success(request, _("已上传：%(name)s") % {"name": upload.name})
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+        return redirect(reverse("targets:submission_detail", args=[pk]) + "#evidence")
+
+
+class EvidenceDownloadView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        evidence = get_object_or_404(
+            Evidence.objects.filter(submission__in=Submission.objects.visible_to(request.user)), pk=pk
+        )
+        try:
+            handle = evidence.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404(_("文件已不存在。")) from exc
+        return FileResponse(handle, as_attachment=True, filename=evidence.original_name)
+
+
+class EvidenceDeleteView(LoginRequiredMixin, View):
+    def post(self, request, pk):
+        evidence = get_object_or_404(
+            Evidence.objects.filter(submission__in=Submission.objects.visible_to(request.user)), pk=pk
+        )
+        services.remove_evidence(evidence, by=request.user)
+        messages.success(request, _("已删除：%(name)s") % {"name": evidence.original_name})
+        return redirect(reverse("targets:submission_detail", args=[evidence.submission_id]) + "#evidence")

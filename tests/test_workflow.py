@@ -1,0 +1,276 @@
+"""The quarterly reporting cycle: draft → submitted → approved | returned → draft."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from targets.models import TargetFigure
+from targets.services import save_form
+from tasks import services
+from tasks.choices import EventAction, NotificationKind, SubmissionStatus
+from tasks.models import Notification, Period, Submission, SubmissionEvent
+from tests.factories import open_period
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def period():
+    return open_period()
+
+
+@pytest.fixture
+def submission(period, reporter):
+    return services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
+
+
+def fill_everything(submission, user):
+    """Fill every line and figure of the form with plausible values."""
+    lines = {line.pk: {"status": "in_progress", "progress": "开展培训3期"} for line in submission.lines.all()}
+    figures = {}
+    for figure in submission.figures.select_related("target"):
+        if figure.target.combine == "coverage":
+            figures[figure.pk] = {"covered": "3", "total": "8"}
+        elif figure.target.combine == "milestone":
+            figures[figure.pk] = {"done": "no"}
+        else:
+            figures[figure.pk] = {"value": "120"}
+    return save_form(submission.pk, by=user, version=submission.version, lines=lines, figures=figures)
+
+
+def test_periods_cover_the_baseline_and_every_quarter_to_2025():
+    open_period()
+    periods = list(Period.objects.order_by("year", "quarter"))
+    assert (periods[0].year, periods[0].quarter, periods[0].is_baseline) == (2021, 4, True)
+    assert len(periods) == 1 + 16
+    q3 = Period.objects.get(year=2024, quarter=3)
+    assert q3.deadline == datetime.date(2024, 10, 10)
+    assert services.generate_periods(q3.plan) == 0
+
+
+def test_a_new_form_has_a_line_per_assigned_measure_and_figure_per_reported_target(submission):
+    measures = {line.measure.code for line in submission.lines.select_related("measure")}
+    # 省教育厅 leads A1 (6 measures), is responsible in A2, A3, P2, P3, P4, P5, P6, and, as an
+    # office member, A6, P1-2, P1-3 and P7; not in P1-1 (生态科普).
+    assert {"A1.1", "A1.6", "A6.1", "P7.1", "P1.2", "P1.3"} <= measures
+    assert "P1.1" not in measures
+    targets = set(submission.figures.values_list("target__code", flat=True))
+    assert {"T11", "T12"} <= targets
+
+
+def test_a_local_government_form_asks_for_its_regions_funding(period, db):
+    county = Unit.objects.get(code="chengdong")
+    submission = services.ensure_submission(county, period)
+    assert submission.region_figure.region.code == "630102"
+    assert submission.lines.count() == 0
+
+
+def test_reporter_saves_a_draft_and_history_is_kept(submission, reporter):
+    line = submission.lines.first()
+    save_form(submission.pk, by=reporter, version=submission.version, lines={line.pk: {"progress": "第一次"}})
+    submission.refresh_from_db()
+    save_form(submission.pk, by=reporter, version=submission.version, lines={line.pk: {"progress": "第二次"}})
+    line.refresh_from_db()
+    assert line.progress == "第二次"
+    history = list(line.history.order_by("history_date").values_list("progress", "history_user__username"))
+    assert history[-2:] == [("第一次", "jyt-reporter"), ("第二次", "jyt-reporter")]
+    assert SubmissionEvent.objects.filter(submission=submission, action=EventAction.SAVED).count() == 2
+
+
+def test_a_stale_save_is_refused_and_changes_nothing(submission, reporter, approver):
+    line = submission.lines.first()
+    version = submission.version
+    save_form(submission.pk, by=approver, version=version, lines={line.pk: {"progress": "审核员先保存"}})
+    with pytest.raises(services.StaleEdit):
+        save_form(submission.pk, by=reporter, version=version, lines={line.pk: {"progress": "填报员后保存"}})
+    line.refresh_from_db()
+    assert line.progress == "审核员先保存"
+
+
+def test_the_stale_save_page_shows_what_changed_and_keeps_the_typed_text(
+    client, submission, reporter, approver
+):
+    line = submission.lines.first()
+    url = reverse("targets:submission_detail", args=[submission.pk])
+    client.force_login(reporter)
+    page = client.get(url)
+    loaded_at = page.context["loaded_at"]
+    save_form(
+        submission.pk, by=approver, version=submission.version, lines={line.pk: {"progress": "审核员的修改"}}
+    )
+    response = client.post(
+        url,
+        {
+            "version": submission.version,
+            "loaded_at": loaded_at,
+            f"line-{line.pk}-progress": "填报员输入的文字",
+        },
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "填报员输入的文字" in html
+    assert "审核员的修改" in html
+    assert "jyt-approver" in html
+
+
+def test_reporter_cannot_submit_but_approver_can(submission, reporter, approver, office):
+    fill_everything(submission, reporter)
+    with pytest.raises(PermissionDenied):
+        services.submit_submission(submission, by=reporter)
+    services.submit_submission(submission, by=approver)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED
+    assert submission.submitted_by == approver
+    assert Notification.objects.filter(user=office, kind=NotificationKind.SUBMITTED).exists()
+
+
+def test_submit_with_missing_figures_is_refused_with_the_list(submission, approver):
+    with pytest.raises(ValidationError) as refused:
+        services.submit_submission(submission, by=approver)
+    assert any("T12" in m for m in refused.value.messages)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.DRAFT
+
+
+def test_office_returns_with_a_required_comment_then_approves_the_resubmission(
+    submission, reporter, approver, office
+):
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    with pytest.raises(services.WorkflowError):
+        services.return_submission(submission, by=office, comment="  ")
+    services.return_submission(submission, by=office, comment="请补充培训人数来源")
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.RETURNED
+    assert submission.review_comment == "请补充培训人数来源"
+    assert Notification.objects.filter(user=reporter, kind=NotificationKind.RETURNED).exists()
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    services.approve_submission(submission, by=office)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.APPROVED
+    actions = list(submission.events.values_list("action", flat=True))
+    assert actions == ["created", "saved", "submitted", "returned", "saved", "submitted", "approved"]
+
+
+def test_approved_forms_are_locked(submission, reporter, approver, office):
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    services.approve_submission(submission, by=office)
+    submission.refresh_from_db()
+    with pytest.raises(services.WorkflowError):
+        save_form(submission.pk, by=reporter, version=submission.version, lines={})
+
+
+def test_reopening_needs_a_reason_and_the_correction_is_approved_again(
+    submission, reporter, approver, office
+):
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    services.approve_submission(submission, by=office)
+    with pytest.raises(services.WorkflowError):
+        services.reopen_submission(submission, by=office, reason="")
+    services.reopen_submission(submission, by=office, reason="T12 数字有误")
+    submission.refresh_from_db()
+    assert (submission.status, submission.revision) == (SubmissionStatus.RETURNED, 1)
+    figure = submission.figures.get(target__code="T12")
+    save_form(submission.pk, by=reporter, version=submission.version, figures={figure.pk: {"value": "100"}})
+    services.submit_submission(submission, by=approver)
+    services.approve_submission(submission, by=office)
+    assert TargetFigure.objects.approved().get(submission=submission, target__code="T12").value == 100
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("-5", "不能为负数"), ("abc", "不是数字"), ("12.5", "应为整数"), ("1e20", "数值过大")],
+)
+def test_bad_numbers_are_refused_and_nothing_is_saved(submission, reporter, raw, message):
+    figure = submission.figures.get(target__code="T12")
+    line = submission.lines.first()
+    with pytest.raises(ValidationError) as refused:
+        save_form(
+            submission.pk,
+            by=reporter,
+            version=submission.version,
+            lines={line.pk: {"progress": "不应保存"}},
+            figures={figure.pk: {"value": raw}},
+        )
+    assert any(message in m for m in refused.value.messages)
+    line.refresh_from_db()
+    assert line.progress == ""
+
+
+def test_percentages_over_100_are_refused(period, db):
+    mzt = Unit.objects.get(code="mzt")
+    from tests.conftest import make_user
+
+    user = make_user("mzt-reporter", "reporter", "mzt")
+    submission = services.ensure_submission(mzt, period, by=user)
+    figure = submission.figures.get(target__code="T20")
+    with pytest.raises(ValidationError, match="不能超过 100"):
+        save_form(submission.pk, by=user, version=submission.version, figures={figure.pk: {"value": "120"}})
+
+
+def test_a_jump_needs_an_explanation_before_submit(period, submission, reporter, approver, office):
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    services.approve_submission(submission, by=office)
+    later = Period.objects.get(year=2024, quarter=4)
+    later.state = "open"
+    later.save()
+    nxt = services.ensure_submission(submission.unit, later, by=reporter)
+    fill_everything(nxt, reporter)
+    figure = nxt.figures.get(target__code="T12")
+    nxt.refresh_from_db()
+    save_form(nxt.pk, by=reporter, version=nxt.version, figures={figure.pk: {"value": "2000"}})
+    with pytest.raises(ValidationError) as refused:
+        services.submit_submission(nxt, by=approver)
+    assert any("变动说明" in m for m in refused.value.messages)
+    nxt.refresh_from_db()
+    save_form(
+        nxt.pk,
+        by=reporter,
+        version=nxt.version,
+        figures={figure.pk: {"value": "2000", "explanation": "集中培训"}},
+    )
+    services.submit_submission(nxt, by=approver)
+
+
+def test_other_units_cannot_edit_and_office_cannot_edit_figures(submission, other_reporter, office, viewer):
+    for user in (other_reporter, office, viewer):
+        with pytest.raises(PermissionDenied):
+            save_form(submission.pk, by=user, version=submission.version, lines={})
+
+
+def test_only_the_office_approves_returns_and_reopens(submission, reporter, approver, viewer):
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    for user in (reporter, approver, viewer):
+        with pytest.raises(PermissionDenied):
+            services.approve_submission(submission, by=user)
+        with pytest.raises(PermissionDenied):
+            services.return_submission(submission, by=user, comment="x")
+
+
+def test_deadline_extension_needs_a_reason_and_a_later_date(period, office):
+    unit = Unit.objects.get(code="jyt")
+    with pytest.raises(services.WorkflowError):
+        services.extend_deadline(
+            period, unit, deadline=period.deadline + datetime.timedelta(days=5), reason="", by=office
+        )
+    with pytest.raises(services.WorkflowError):
+        services.extend_deadline(period, unit, deadline=period.deadline, reason="系统故障", by=office)
+    extension = services.extend_deadline(
+        period, unit, deadline=period.deadline + datetime.timedelta(days=5), reason="系统故障", by=office
+    )
+    assert services.deadline_for(period, unit.pk) == extension.deadline
+
+
+def test_one_submission_per_unit_and_period_is_a_database_rule(submission):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Submission.objects.create(unit=submission.unit, period=submission.period)
