@@ -7,9 +7,19 @@ Tasks live in each app's ``tasks.py`` and take primary keys. Without a broker
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Times are in CELERY_TIMEZONE (the portal's TIME_ZONE, Asia/Shanghai). Run one beat only.
+app.conf.beat_schedule = {
+    # Reminders to units a week and a day before their deadline and the day after; the late list.
+    "deadline-reminders": {
+        "task": "tasks.send_deadline_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}

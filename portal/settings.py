@@ -208,7 +208,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-# The assignment constraint treats "no part" as a value (nulls not distinct). PostgreSQL, our
-# production database, enforces it; SQLite (development only) cannot, and warns.
-SILENCED_SYSTEM_CHECKS = ["models.W047"]

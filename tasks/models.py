@@ -183,10 +183,27 @@ class Assignment(models.Model):
                 condition=(Q(unit__isnull=False) & Q(all_members=False))
                 | (Q(unit__isnull=True) & Q(all_members=True)),
             ),
+            # "No part" and "all members" are NULLs; partial constraints keep each assignment
+            # unique on every database (SQLite cannot enforce nulls_distinct=False).
             models.UniqueConstraint(
                 fields=["initiative", "part", "role", "unit"],
-                name="assignment_unique",
-                nulls_distinct=False,
+                condition=Q(part__isnull=False, unit__isnull=False),
+                name="assignment_unique_in_part",
+            ),
+            models.UniqueConstraint(
+                fields=["initiative", "role", "unit"],
+                condition=Q(part__isnull=True, unit__isnull=False),
+                name="assignment_unique_in_initiative",
+            ),
+            models.UniqueConstraint(
+                fields=["initiative", "part", "role"],
+                condition=Q(part__isnull=False, all_members=True),
+                name="assignment_all_members_once_in_part",
+            ),
+            models.UniqueConstraint(
+                fields=["initiative", "role"],
+                condition=Q(part__isnull=True, all_members=True),
+                name="assignment_all_members_once",
             ),
         ]
         indexes = [
@@ -590,9 +607,13 @@ class ReminderLog(models.Model):
         verbose_name = _("提醒记录")
         verbose_name_plural = _("提醒记录")
         constraints = [
+            # Each reminder goes once: to a unit, or (unit empty) the office's late list.
             models.UniqueConstraint(
-                fields=["period", "unit", "kind"], name="reminder_once", nulls_distinct=False
-            )
+                fields=["period", "unit", "kind"], condition=Q(unit__isnull=False), name="reminder_once"
+            ),
+            models.UniqueConstraint(
+                fields=["period", "kind"], condition=Q(unit__isnull=True), name="late_list_once"
+            ),
         ]
 
     def __str__(self):

@@ -241,7 +241,7 @@ def begin_edit(submission_id: int, *, by, version: int) -> Submission:
     Call inside a transaction; finish with ``finish_edit``.
     """
     submission = (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("unit", "period", "updated_by")
         .get(pk=submission_id)
     )
@@ -310,7 +310,11 @@ def finish_edit(submission: Submission, *, by, action=EventAction.SAVED, comment
 
 
 def _transition(submission_id, *, by, allowed_from, to, action, comment="", check=None):
-    submission = Submission.objects.select_for_update().select_related("unit", "period").get(pk=submission_id)
+    submission = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("unit", "period")
+        .get(pk=submission_id)
+    )
     if check is not None:
         check(submission)
     if submission.status not in allowed_from:
