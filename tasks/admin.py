@@ -1,6 +1,22 @@
 from django.contrib import admin
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
-from tasks.models import Assignment, Initiative, InitiativePart, Measure, Milestone, Plan
+from tasks.models import (
+    Assignment,
+    DeadlineExtension,
+    Initiative,
+    InitiativePart,
+    Measure,
+    Milestone,
+    Notification,
+    Period,
+    Plan,
+    Submission,
+    WorkPoint,
+)
+from units.models import Unit
 
 
 class MilestoneInline(admin.TabularInline):
@@ -43,3 +59,65 @@ class MeasureAdmin(admin.ModelAdmin):
     list_filter = ["initiative__plan", "initiative"]
     search_fields = ["title", "text"]
     list_select_related = ["initiative", "part"]
+
+
+class WorkPointResource(resources.ModelResource):
+    """Import of a year's work points from Excel: 年度, 序号, 工作任务, 行动/工程编号, 责任单位代码（逗号分隔）."""
+
+    plan = fields.Field(
+        attribute="plan", column_name="plan", widget=widgets.ForeignKeyWidget(Plan, field="code")
+    )
+    initiative = fields.Field(
+        attribute="initiative",
+        column_name="initiative",
+        widget=widgets.ForeignKeyWidget(Initiative, field="code"),
+    )
+    units = fields.Field(
+        attribute="units",
+        column_name="units",
+        widget=widgets.ManyToManyWidget(Unit, field="code", separator=","),
+    )
+
+    class Meta:
+        model = WorkPoint
+        import_id_fields = ["plan", "year", "number"]
+        fields = ["plan", "year", "number", "title", "initiative", "units"]
+
+
+@admin.register(WorkPoint)
+class WorkPointAdmin(ImportExportModelAdmin):
+    resource_classes = [WorkPointResource]
+    list_display = ["year", "number", "title", "initiative"]
+    list_filter = ["plan", "year", "initiative"]
+    search_fields = ["title"]
+    filter_horizontal = ["units"]
+
+
+@admin.register(Period)
+class PeriodAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "opens_on", "deadline", "state", "is_baseline"]
+    list_filter = ["plan", "state", "year"]
+
+
+@admin.register(DeadlineExtension)
+class DeadlineExtensionAdmin(admin.ModelAdmin):
+    list_display = ["period", "unit", "deadline", "reason", "granted_by", "granted_at"]
+    list_select_related = ["period", "unit", "granted_by"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(SimpleHistoryAdmin):
+    """Read-mostly: the workflow runs through the portal's pages, which keep the audit trail."""
+
+    list_display = ["unit", "period", "status", "version", "revision", "submitted_at", "reviewed_at"]
+    list_filter = ["status", "period"]
+    search_fields = ["unit__name", "unit__code"]
+    list_select_related = ["unit", "period"]
+    readonly_fields = [f.name for f in Submission._meta.fields]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["user"]
