@@ -22,4 +22,8 @@ app.conf.beat_schedule = {
         "task": "tasks.send_deadline_reminders",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Roll-ups the broker never delivered, and runs whose worker died.
+    "sweep-rollups": {"task": "reports.sweep_rollups", "schedule": crontab(minute="*/5")},
+    # The full roll-up every night: the dashboard is right even if an approval's run was lost.
+    "nightly-rollup": {"task": "reports.nightly_rollup", "schedule": crontab(hour=2, minute=30)},
 }

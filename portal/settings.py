@@ -159,6 +159,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Publishing to a broker that is down fails fast: the run stays queued in the database and the
+# sweeper sends it later, so a request never hangs on Redis.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 # E-mail: SMTP when EMAIL_HOST is set, the console otherwise (many intranets have none).
 EMAIL_HOST = env_str("EMAIL_HOST")

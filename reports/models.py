@@ -1,1 +1,219 @@
-"""Roll-ups, dashboard snapshots and milestone reports (built in later issues)."""
+"""Roll-up runs and the snapshot tables the dashboard reads.
+
+Snapshots are computed by Celery jobs from approved figures (``reports.rollups``); pages only
+read them. Each row is "as of the end of a period": a year's figure is its Q4 row, a
+milestone's is the Q4 row of the milestone year.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from reports.choices import ProgressStatus, RunStatus, RunTrigger
+from targets.models import Target
+from tasks.models import Initiative, Period, Plan
+from units.models import Region, Unit
+
+
+class StatusThresholds(models.Model):
+    """The office's thresholds for a target's status, as shares of the expected value.
+
+    actual / expected ≥ ahead → 超前; ≥ on_track → 正常; ≥ behind → 滞后; below → 严重滞后.
+    One row per plan.
+    """
+
+    plan = models.OneToOneField(
+        Plan, verbose_name=_("实施方案"), on_delete=models.CASCADE, related_name="thresholds"
+    )
+    ahead = models.DecimalField(_("超前（不低于）"), max_digits=5, decimal_places=2, default=Decimal("1.10"))
+    on_track = models.DecimalField(
+        _("正常（不低于）"), max_digits=5, decimal_places=2, default=Decimal("0.95")
+    )
+    behind = models.DecimalField(_("滞后（不低于）"), max_digits=5, decimal_places=2, default=Decimal("0.80"))
+
+    class Meta:
+        ordering = ["plan"]
+        verbose_name = _("进度判定阈值")
+        verbose_name_plural = _("进度判定阈值")
+        constraints = [
+            models.CheckConstraint(
+                name="thresholds_in_order",
+                condition=Q(ahead__gt=models.F("on_track"), on_track__gt=models.F("behind"), behind__gt=0),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ahead} / {self.on_track} / {self.behind}"
+
+    def clean(self):
+        values = [self.ahead, self.on_track, self.behind]
+        if any(v is None for v in values):
+            return
+        if not (self.ahead > self.on_track > self.behind > 0):
+            raise ValidationError(
+                _("阈值必须满足：超前 > 正常 > 滞后 > 0（当前为 %(a)s、%(o)s、%(b)s）。")
+                % {"a": self.ahead, "o": self.on_track, "b": self.behind}
+            )
+
+
+class RollupRun(models.Model):
+    """One run of the roll-up job: what triggered it, for which periods, how it went."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("实施方案"), on_delete=models.CASCADE, related_name="+")
+    from_period = models.ForeignKey(
+        Period,
+        verbose_name=_("起始报送期"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("为空表示全部报送期"),
+    )
+    trigger = models.CharField(_("触发方式"), max_length=16, choices=RunTrigger.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    rows_written = models.PositiveIntegerField(_("写入行数"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("汇总任务")
+        verbose_name_plural = _("汇总任务")
+        indexes = [
+            # the sweeper: queued runs, oldest first
+            models.Index(fields=["status", "created_at"], name="rollup_run_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_trigger_display()} {self.get_status_display()}"
+
+    @property
+    def seconds(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class TargetSnapshot(models.Model):
+    """A target's standing at the end of a period."""
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="snapshots"
+    )
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    as_of = models.DateField(_("截至日期"))
+    actual = models.DecimalField(_("实际完成值"), max_digits=18, decimal_places=4, null=True)
+    expected = models.DecimalField(_("序时进度目标值"), max_digits=18, decimal_places=4, null=True)
+    baseline = models.DecimalField(_("基期值"), max_digits=18, decimal_places=4, null=True)
+    completion = models.DecimalField(_("完成率"), max_digits=9, decimal_places=4, null=True)
+    forecast = models.DecimalField(_("预计完成值"), max_digits=18, decimal_places=4, null=True)
+    status = models.CharField(_("状态"), max_length=16, choices=ProgressStatus.choices)
+    figures = models.PositiveIntegerField(_("计入的数据条数"), default=0)
+    regions_met = models.PositiveIntegerField(_("达标地区数"), null=True)
+    regions_total = models.PositiveIntegerField(_("考核地区数"), null=True)
+
+    class Meta:
+        ordering = ["target__sort_order", "period"]
+        verbose_name = _("指标进度快照")
+        verbose_name_plural = _("指标进度快照")
+        constraints = [models.UniqueConstraint(fields=["target", "period"], name="target_snapshot_unique")]
+        indexes = [
+            # the dashboard: every target at one period
+            models.Index(fields=["period", "target"], name="target_snapshot_period_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.target.code} @ {self.period}"
+
+
+class ContributionSnapshot(models.Model):
+    """What one unit contributes to a target by the end of a period (sum of its increments, or its
+    latest level / coverage / milestone)."""
+
+    target = models.ForeignKey(Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4, null=True)
+    figures = models.PositiveIntegerField(_("计入的数据条数"), default=0)
+
+    class Meta:
+        ordering = ["target", "period", "unit"]
+        verbose_name = _("单位贡献快照")
+        verbose_name_plural = _("单位贡献快照")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "period", "unit"], name="contribution_snapshot_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.target_id}/{self.unit_id} @ {self.period_id}"
+
+
+class RegionSnapshot(models.Model):
+    """A region's funding at the end of a period: the latest approved figure of that year."""
+
+    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    funding = models.DecimalField(_("本年度科普经费（万元）"), max_digits=14, decimal_places=2, null=True)
+    population = models.DecimalField(_("常住人口（万人）"), max_digits=10, decimal_places=2, null=True)
+    per_capita = models.DecimalField(_("人均科普经费（元）"), max_digits=10, decimal_places=2, null=True)
+
+    class Meta:
+        ordering = ["period", "region"]
+        verbose_name = _("地区经费快照")
+        verbose_name_plural = _("地区经费快照")
+        constraints = [models.UniqueConstraint(fields=["region", "period"], name="region_snapshot_unique")]
+
+    def __str__(self):
+        return f"{self.region_id} @ {self.period_id}"
+
+
+class InitiativeSnapshot(models.Model):
+    """An initiative at the end of a period: its targets by status and its measures' progress."""
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name=_("行动 / 工程"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    targets_by_status = models.JSONField(_("指标状态分布"), default=dict)
+    lines_by_status = models.JSONField(_("措施推进状态分布"), default=dict)
+    units_reported = models.PositiveIntegerField(_("已报送单位数"), default=0)
+
+    class Meta:
+        ordering = ["initiative__sort_order", "period"]
+        verbose_name = _("行动进度快照")
+        verbose_name_plural = _("行动进度快照")
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "period"], name="initiative_snapshot_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.initiative_id} @ {self.period_id}"
+
+
+class UnitPeriodSnapshot(models.Model):
+    """A unit's submission for a period: status and timeliness (the compliance heatmap)."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("状态"), max_length=16)
+    timeliness = models.CharField(_("时效"), max_length=16)
+    submitted_on = models.DateField(_("首次提交日期"), null=True)
+
+    class Meta:
+        ordering = ["unit", "period"]
+        verbose_name = _("单位报送快照")
+        verbose_name_plural = _("单位报送快照")
+        constraints = [models.UniqueConstraint(fields=["unit", "period"], name="unit_period_snapshot_unique")]
+        indexes = [models.Index(fields=["period", "timeliness"], name="unit_snapshot_period_idx")]
+
+    def __str__(self):
+        return f"{self.unit_id} @ {self.period_id}"

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -243,3 +244,80 @@ class RegionFigure(models.Model):
         if self.funding is None or not self.population:
             return None
         return (self.funding / self.population).quantize(Decimal("0.01"))
+
+
+class TargetWaypoint(models.Model):
+    """A yearly waypoint set by the office: where a whole-plan target should be at a year's end.
+
+    Without waypoints the expected value runs linearly from the baseline to the target.
+    """
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="waypoints"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    value = models.DecimalField(_("年末应达到"), max_digits=18, decimal_places=4)
+
+    class Meta:
+        ordering = ["target", "year"]
+        verbose_name = _("年度序时目标")
+        verbose_name_plural = _("年度序时目标")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "year"], name="waypoint_unique"),
+            models.CheckConstraint(name="waypoint_value_not_negative", condition=Q(value__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.target.code} {self.year}: {self.value}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.target_id and self.year > self.target.deadline_year:
+            raise ValidationError(
+                {
+                    "year": _("序时目标年份不能晚于目标年份（%(year)s年）。")
+                    % {"year": self.target.deadline_year}
+                }
+            )
+        if self.target_id and self.year < self.target.plan.start_year:
+            raise ValidationError({"year": _("序时目标年份不能早于方案起始年份。")})
+
+
+class ExternalFigure(models.Model):
+    """A figure no unit can report, entered by the office from a survey or monitoring round.
+
+    E.g. 公民具备科学素质的比例 from the national sample survey, 居民健康素养水平 from health
+    literacy monitoring. It counts as a level: the latest one measured by a date counts.
+    """
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标指标"), on_delete=models.PROTECT, related_name="external_figures"
+    )
+    value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4)
+    measured_on = models.DateField(_("调查（监测）时间"))
+    source = models.CharField(_("数据来源"), max_length=200)
+    survey_round = models.CharField(_("调查轮次"), max_length=100, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target", "measured_on"]
+        verbose_name = _("外部数据")
+        verbose_name_plural = _("外部数据")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "measured_on"], name="external_figure_unique"),
+            models.CheckConstraint(name="external_figure_not_negative", condition=Q(value__gte=0)),
+        ]
+        indexes = [models.Index(fields=["target", "measured_on"], name="external_target_date_idx")]
+
+    def __str__(self):
+        return f"{self.target.code} {self.measured_on}: {self.value}"

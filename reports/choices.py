@@ -1,0 +1,28 @@
+"""Choices of the reports app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProgressStatus(models.TextChoices):
+    """A target's standing against the time-elapsed expectation (序时进度)."""
+
+    ACHIEVED = "achieved", _("已完成")  # the target itself is met
+    AHEAD = "ahead", _("超前")
+    ON_TRACK = "on_track", _("正常")
+    BEHIND = "behind", _("滞后")
+    FAR_BEHIND = "far_behind", _("严重滞后")
+    NO_DATA = "no_data", _("无数据")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("运行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class RunTrigger(models.TextChoices):
+    APPROVAL = "approval", _("审核通过后")
+    NIGHTLY = "nightly", _("每晚定时")
+    MANUAL = "manual", _("手动")

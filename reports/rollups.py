@@ -1,0 +1,382 @@
+"""Roll-ups: approved figures into the snapshot tables, per target, unit, region, initiative and
+period. Idempotent: a run replaces the snapshot rows of the periods it covers, under a lock on
+the plan's row, so running it twice, or two at once, leaves the same rows.
+
+The large tables (a unit per period, a region per period) are written by one INSERT … SELECT
+each, so the database does the work and the worker's memory does not grow with the data. The
+target tables are small (targets × periods) and computed in Python from grouped rows.
+"""
+
+import datetime
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from reports import progress
+from reports.choices import ProgressStatus
+from reports.models import (
+    ContributionSnapshot,
+    InitiativeSnapshot,
+    RegionSnapshot,
+    StatusThresholds,
+    TargetSnapshot,
+    UnitPeriodSnapshot,
+)
+from targets.choices import Combine, MeasureKind, TimeScope
+from targets.models import ExternalFigure, Target, TargetFigure, TargetWaypoint
+from tasks.choices import SubmissionStatus
+from tasks.models import MeasureLine, Period, Plan
+from units.choices import RegionLevel
+from units.models import Region
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+def thresholds_for(plan):
+    row = StatusThresholds.objects.filter(plan=plan).first()
+    if row is None:
+        return progress.Thresholds()
+    return progress.Thresholds(ahead=row.ahead, on_track=row.on_track, behind=row.behind)
+
+
+def rule_for(target, plan):
+    return progress.TargetRule(
+        combine=target.combine,
+        time_scope=target.time_scope,
+        bound=target.bound,
+        value=target.value,
+        value_max=target.value_max,
+        start_year=plan.start_year,
+        deadline_year=target.deadline_year,
+        percent=target.unit == "%" or target.measure_kind == MeasureKind.PERCENTAGE,
+        baseline=target.baseline_value,
+    )
+
+
+def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.date | None = None) -> int:
+    """Recompute every snapshot from ``from_period`` on (all periods when None); return rows written."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        # One roll-up of a plan at a time: the second waits, then recomputes the same rows.
+        Plan.objects.select_for_update().get(pk=plan.pk)
+        periods = list(Period.objects.filter(plan=plan).order_by("year", "quarter"))
+        if from_period is not None:
+            chosen = [p for p in periods if p.key >= from_period.key]
+        else:
+            chosen = periods
+        if not chosen:
+            return 0
+        ids = [p.pk for p in chosen]
+        for model in (
+            TargetSnapshot,
+            ContributionSnapshot,
+            RegionSnapshot,
+            InitiativeSnapshot,
+            UnitPeriodSnapshot,
+        ):
+            model.objects.filter(period_id__in=ids).delete()
+        written = _unit_snapshots(plan, ids, today)
+        written += _region_snapshots(plan, ids)
+        target_rows, contributions = _target_snapshots(plan, periods, chosen)
+        TargetSnapshot.objects.bulk_create(target_rows, batch_size=BATCH)
+        ContributionSnapshot.objects.bulk_create(contributions, batch_size=BATCH)
+        initiative_rows = _initiative_snapshots(plan, chosen, target_rows)
+        InitiativeSnapshot.objects.bulk_create(initiative_rows, batch_size=BATCH)
+        return written + len(target_rows) + len(contributions) + len(initiative_rows)
+
+
+def _local_date(column):
+    """SQL for the local (Asia/Shanghai, no daylight saving) date of a timestamp column."""
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE 'Asia/Shanghai')::date"
+    return f"date({column}, '+8 hours')"
+
+
+def _in(ids):
+    return ",".join(str(int(i)) for i in ids)
+
+
+def _unit_snapshots(plan, period_ids, today):
+    """Status and timeliness of every active unit in every chosen period: one INSERT … SELECT."""
+    local = _local_date("s.first_submitted_at")
+    deadline = "COALESCE(e.deadline, p.deadline)"
+    sql = f"""
+        INSERT INTO reports_unitperiodsnapshot (unit_id, period_id, status, timeliness, submitted_on)
+        SELECT u.id, p.id, COALESCE(s.status, 'not_started'),
+               CASE WHEN s.first_submitted_at IS NOT NULL THEN
+                        CASE WHEN {local} <= {deadline} THEN 'on_time' ELSE 'late' END
+                    WHEN %s > {deadline} THEN 'missing'
+                    ELSE 'pending' END,
+               CASE WHEN s.first_submitted_at IS NOT NULL THEN {local} END
+        FROM units_unit u
+        CROSS JOIN tasks_period p
+        LEFT JOIN tasks_submission s ON s.unit_id = u.id AND s.period_id = p.id
+        LEFT JOIN tasks_deadlineextension e ON e.unit_id = u.id AND e.period_id = p.id
+        WHERE u.is_active AND p.id IN ({_in(period_ids)})
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [today])
+        return cursor.rowcount
+
+
+def _region_snapshots(plan, period_ids):
+    """Each region's latest approved funding figure of the year up to each chosen period."""
+    sql = f"""
+        INSERT INTO reports_regionsnapshot (region_id, period_id, funding, population, per_capita)
+        SELECT region_id, period_id, funding, population,
+               CASE WHEN population > 0 THEN ROUND(funding * 1.0 / population, 2) END
+        FROM (
+            SELECT rf.region_id AS region_id, p.id AS period_id, rf.funding AS funding,
+                   rf.population AS population,
+                   ROW_NUMBER() OVER (PARTITION BY rf.region_id, p.id ORDER BY p2.quarter DESC) AS rn
+            FROM tasks_period p
+            JOIN tasks_period p2 ON p2.plan_id = p.plan_id AND p2.year = p.year AND p2.quarter <= p.quarter
+            JOIN tasks_submission s ON s.period_id = p2.id AND s.status = %s
+            JOIN targets_regionfigure rf ON rf.submission_id = s.id
+            WHERE p.id IN ({_in(period_ids)}) AND rf.funding IS NOT NULL AND rf.population IS NOT NULL
+        ) latest
+        WHERE rn = 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [SubmissionStatus.APPROVED.value])
+        return cursor.rowcount
+
+
+def _approved_figures(plan):
+    """{target_id: [(period_key, year, unit_id, value, covered, total, done)]} of approved figures."""
+    rows = (
+        TargetFigure.objects.approved()
+        .filter(submission__period__plan=plan)
+        .values_list(
+            "target_id",
+            "submission__period__year",
+            "submission__period__quarter",
+            "submission__unit_id",
+            "value",
+            "covered",
+            "total",
+            "done",
+        )
+        .order_by("target_id", "submission__period__year", "submission__period__quarter")
+    )
+    grouped = defaultdict(list)
+    for target_id, year, quarter, unit_id, value, covered, total, done in rows.iterator(chunk_size=5000):
+        grouped[target_id].append((year * 10 + quarter, year, unit_id, value, covered, total, done))
+    return grouped
+
+
+def _figure_value(target, rule, row):
+    _key, _year, _unit, value, covered, total, done = row
+    if target.combine == Combine.COVERAGE:
+        return progress.coverage_value(covered, total, rule.percent)
+    if target.combine == Combine.MILESTONE:
+        return None if done is None else Decimal(1 if done else 0)
+    return value
+
+
+def actual_at(target, rule, rows, period):
+    """(actual, {unit_id: contribution}, figures counted) of a target at the end of ``period``."""
+    key = period.key
+    if target.time_scope == TimeScope.PER_YEAR:
+        rows = [r for r in rows if r[1] == period.year and r[0] <= key]
+    else:
+        rows = [r for r in rows if r[0] <= key]
+    per_unit = defaultdict(list)
+    for row in rows:
+        value = _figure_value(target, rule, row)
+        if value is not None:
+            per_unit[row[2]].append((row[0], value))
+    if not per_unit:
+        return None, {}, 0
+    counted = sum(len(v) for v in per_unit.values())
+    if target.combine == Combine.INCREMENT:
+        contributions = {unit: sum((v for _k, v in values), Decimal(0)) for unit, values in per_unit.items()}
+        return sum(contributions.values(), Decimal(0)), contributions, counted
+    latest = {unit: max(values, key=lambda kv: kv[0]) for unit, values in per_unit.items()}
+    contributions = {unit: kv[1] for unit, kv in latest.items()}
+    if target.combine == Combine.MILESTONE:
+        return (
+            (Decimal(1) if any(v == 1 for v in contributions.values()) else Decimal(0)),
+            contributions,
+            counted,
+        )
+    # A level has one reporter per scope: the owner's figure when it reports, otherwise the most
+    # recent one (the larger on a tie). Levels are never summed.
+    if target.owner_unit_id in latest:
+        return latest[target.owner_unit_id][1], contributions, counted
+    newest = max(latest.values(), key=lambda kv: (kv[0], kv[1]))
+    return newest[1], contributions, counted
+
+
+def _external_at(figures, as_of):
+    chosen = [f for f in figures if f[0] <= as_of]
+    return (chosen[-1][1], len(chosen)) if chosen else (None, 0)
+
+
+def _regional(target, region_values, regions):
+    """(met, total) of regions meeting a per-region target at one period."""
+    if target.code == "T32" or target.value == 0:
+        return None, len(regions)  # needs each region's own 2020 baseline: not yet entered
+    met = 0
+    reported = 0
+    for region_id in regions:
+        funding, per_capita = region_values.get(region_id, (None, None))
+        metric = funding if target.measure_kind == MeasureKind.MONEY else per_capita
+        if metric is None:
+            continue
+        reported += 1
+        if metric >= target.value:
+            met += 1
+    return (met if reported else None), len(regions)
+
+
+def _target_snapshots(plan, periods, chosen):
+    thresholds = thresholds_for(plan)
+    figures = _approved_figures(plan)
+    targets = list(Target.objects.filter(plan=plan).order_by("sort_order"))
+    waypoints = defaultdict(dict)
+    for target_id, year, value in TargetWaypoint.objects.filter(target__plan=plan).values_list(
+        "target_id", "year", "value"
+    ):
+        waypoints[target_id][year] = value
+    external = defaultdict(list)
+    for target_id, measured_on, value in (
+        ExternalFigure.objects.filter(target__plan=plan)
+        .order_by("measured_on")
+        .values_list("target_id", "measured_on", "value")
+    ):
+        external[target_id].append((measured_on, value))
+    baseline_period = next((p for p in periods if p.is_baseline), None)
+    regional_targets = [t for t in targets if t.per_region]
+    region_values, regions_by_level = {}, {}
+    if regional_targets:
+        for level in (RegionLevel.PREFECTURE, RegionLevel.COUNTY):
+            regions_by_level[level] = list(Region.objects.filter(level=level).values_list("pk", flat=True))
+        for region_id, period_id, funding, per_capita in RegionSnapshot.objects.filter(
+            period__in=chosen
+        ).values_list("region_id", "period_id", "funding", "per_capita"):
+            region_values.setdefault(period_id, {})[region_id] = (funding, per_capita)
+
+    rows, contributions = [], []
+    for target in targets:
+        rule = rule_for(target, plan)
+        target_rows = figures.get(target.pk, [])
+        if (
+            rule.baseline is None
+            and baseline_period is not None
+            and target.combine in (Combine.LEVEL, Combine.COVERAGE)
+        ):
+            if target.time_scope == TimeScope.WHOLE_PLAN and not target.external:
+                rule.baseline, _c, _n = actual_at(target, rule, target_rows, baseline_period)
+        for period in chosen:
+            as_of = period.ends_on
+            met = total = None
+            unit_values = {}
+            if target.external:
+                actual, counted = _external_at(external.get(target.pk, []), as_of)
+            elif target.per_region:
+                levels = (
+                    [target.region_level]
+                    if target.region_level
+                    else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
+                )
+                regions = [r for level in levels for r in regions_by_level.get(level, [])]
+                met, total = _regional(target, region_values.get(period.pk, {}), regions)
+                actual, counted = met, (1 if met is not None else 0)
+            else:
+                actual, unit_values, counted = actual_at(target, rule, target_rows, period)
+            if target.per_region:
+                result = _judge_regional(met, total)
+            else:
+                result = progress.judge(
+                    rule,
+                    actual,
+                    as_of,
+                    figures=counted,
+                    thresholds=thresholds,
+                    waypoints=waypoints.get(target.pk),
+                )
+            rows.append(
+                TargetSnapshot(
+                    target=target,
+                    period=period,
+                    as_of=as_of,
+                    actual=result.actual,
+                    expected=result.expected,
+                    baseline=result.baseline,
+                    completion=result.completion,
+                    forecast=result.forecast,
+                    status=result.status,
+                    figures=result.figures,
+                    regions_met=met,
+                    regions_total=total,
+                )
+            )
+            for unit_id, value in unit_values.items():
+                contributions.append(
+                    ContributionSnapshot(
+                        target=target, period=period, unit_id=unit_id, value=progress.q4(value)
+                    )
+                )
+    return rows, contributions
+
+
+def _judge_regional(met, total):
+    if met is None or not total:
+        return progress.Progress(None, None, None, None, None, ProgressStatus.NO_DATA, 0)
+    share = Decimal(met) / Decimal(total)
+    if met == total:
+        status = ProgressStatus.ACHIEVED
+    elif share >= Decimal("0.8"):
+        status = ProgressStatus.BEHIND
+    else:
+        status = ProgressStatus.FAR_BEHIND
+    return progress.Progress(Decimal(met), Decimal(total), None, progress.q4(share), None, status, 1)
+
+
+def _initiative_snapshots(plan, chosen, target_rows):
+    ids = [p.pk for p in chosen]
+    lines = (
+        MeasureLine.objects.filter(
+            submission__status=SubmissionStatus.APPROVED, submission__period_id__in=ids, measure__isnull=False
+        )
+        .values("measure__initiative_id", "submission__period_id", "status")
+        .annotate(n=Count("id"))
+    )
+    by_status = defaultdict(dict)
+    for row in lines:
+        by_status[(row["measure__initiative_id"], row["submission__period_id"])][row["status"]] = row["n"]
+    reported = {
+        (row["measure__initiative_id"], row["submission__period_id"]): row["n"]
+        for row in MeasureLine.objects.filter(
+            submission__status=SubmissionStatus.APPROVED, submission__period_id__in=ids, measure__isnull=False
+        )
+        .values("measure__initiative_id", "submission__period_id")
+        .annotate(n=Count("submission__unit_id", distinct=True))
+    }
+    targets_status = defaultdict(lambda: defaultdict(int))
+    for row in target_rows:
+        if row.target.initiative_id:
+            targets_status[(row.target.initiative_id, row.period_id)][row.status] += 1
+    result = []
+    from tasks.models import Initiative
+
+    for initiative_id in Initiative.objects.filter(plan=plan).values_list("pk", flat=True):
+        for period in chosen:
+            key = (initiative_id, period.pk)
+            result.append(
+                InitiativeSnapshot(
+                    initiative_id=initiative_id,
+                    period=period,
+                    targets_by_status=dict(targets_status.get(key, {})),
+                    lines_by_status=by_status.get(key, {}),
+                    units_reported=reported.get(key, 0),
+                )
+            )
+    return result

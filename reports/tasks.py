@@ -1,0 +1,28 @@
+"""Celery jobs of the reports app. Each takes ids and is safe to run twice."""
+
+from celery import shared_task
+
+from reports import services
+
+
+@shared_task(name="reports.run_rollup")
+def run_rollup(run_id: int):
+    run = services.execute_run(run_id)
+    return {"run": run_id, "rows": run.rows_written if run else None}
+
+
+@shared_task(name="reports.sweep_rollups")
+def sweep_rollups():
+    return services.sweep()
+
+
+@shared_task(name="reports.nightly_rollup")
+def nightly_rollup():
+    from reports.choices import RunTrigger
+    from tasks.selectors import current_plan
+
+    plan = current_plan()
+    if plan is None:
+        return None
+    run = services.request_rollup(plan, trigger=RunTrigger.NIGHTLY)
+    return {"run": run.pk}
