@@ -32,6 +32,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("targets.urls")),
     path("", include("tasks.urls")),
+    path("", include("reports.office_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api_token"),
     path("api/v1/", include(router.urls)),

@@ -20,7 +20,7 @@ def request_rollup(plan, *, from_period=None, trigger=RunTrigger.MANUAL, by=None
     """Queue a roll-up of ``plan`` from ``from_period`` on; reuse a queued run that covers it."""
     with transaction.atomic():
         pending = (
-            RollupRun.objects.select_for_update()
+            RollupRun.objects.select_for_update(of=("self",))
             .filter(plan=plan, status=RunStatus.QUEUED)
             .select_related("from_period")
             .order_by("created_at")

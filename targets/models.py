@@ -273,14 +273,14 @@ class TargetWaypoint(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        if self.target_id and self.year > self.target.deadline_year:
+        if self.target_id and self.year is not None and self.year > self.target.deadline_year:
             raise ValidationError(
                 {
                     "year": _("序时目标年份不能晚于目标年份（%(year)s年）。")
                     % {"year": self.target.deadline_year}
                 }
             )
-        if self.target_id and self.year < self.target.plan.start_year:
+        if self.target_id and self.year is not None and self.year < self.target.plan.start_year:
             raise ValidationError({"year": _("序时目标年份不能早于方案起始年份。")})
 
 

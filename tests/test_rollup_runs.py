@@ -1,0 +1,286 @@
+"""Roll-up runs: queued after an approval commits, safe when the broker is down, run by a real worker."""
+
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+
+from portal.celery import app as celery_app
+from reports import services
+from reports.choices import RunStatus
+from reports.models import RollupRun, StatusThresholds, TargetSnapshot
+from targets.models import TargetWaypoint
+from tasks import services as task_services
+from tasks.selectors import current_plan
+from tests.factories import approved_figure, open_period
+from tests.test_workflow import fill_everything
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Publishing fails as it does when Redis has stopped (the real outage is tested with the
+    broker itself in the fault tests)."""
+    from kombu.exceptions import OperationalError
+
+    from reports.tasks import run_rollup
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(run_rollup, "delay", refuse)
+
+
+def approve_jyt_form(reporter, approver, office, capture):
+    period = open_period(2024, 3)
+    submission = task_services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
+    fill_everything(submission, reporter)
+    task_services.submit_submission(submission, by=approver)
+    with capture(execute=True):
+        task_services.approve_submission(submission, by=office)
+    return submission
+
+
+def test_an_approval_queues_a_rollup_after_commit(
+    reporter, approver, office, django_capture_on_commit_callbacks
+):
+    period = open_period(2024, 3)
+    submission = task_services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
+    fill_everything(submission, reporter)
+    task_services.submit_submission(submission, by=approver)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        task_services.approve_submission(submission, by=office)
+        assert not RollupRun.objects.exists()  # nothing before the commit
+    with django_capture_on_commit_callbacks(execute=True):  # the commit: callbacks run, and theirs
+        for callback in callbacks:
+            callback()
+    run = RollupRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED  # eager in tests: ran at once
+    assert run.from_period == period
+    assert TargetSnapshot.objects.filter(target__code="T12", period=period).get().actual == D(120)
+
+
+def test_with_the_broker_down_the_approval_saves_and_the_rollup_waits(
+    broker_down, reporter, approver, office, django_capture_on_commit_callbacks
+):
+    submission = approve_jyt_form(reporter, approver, office, django_capture_on_commit_callbacks)
+    submission.refresh_from_db()
+    assert submission.status == "approved"
+    run = RollupRun.objects.get()
+    assert run.status == RunStatus.QUEUED
+    assert not TargetSnapshot.objects.exists()
+    # The broker is back: the sweeper (beat) runs what was queued.
+    assert services.sweep() == {"failed_stale": 0, "executed": 1}
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert TargetSnapshot.objects.filter(target__code="T12").exists()
+
+
+def test_a_second_request_reuses_the_queued_run(broker_down):
+    plan = current_plan()
+    open_period()
+    first = services.request_rollup(plan)
+    second = services.request_rollup(plan)
+    assert first.pk == second.pk
+    assert RollupRun.objects.count() == 1
+
+
+def test_a_run_whose_worker_died_is_failed_and_queued_again():
+    from django.utils import timezone
+
+    plan = current_plan()
+    open_period()
+    stuck = RollupRun.objects.create(
+        plan=plan,
+        trigger="manual",
+        status=RunStatus.RUNNING,
+        started_at=timezone.now() - timezone.timedelta(hours=2),
+    )
+    result = services.sweep()
+    stuck.refresh_from_db()
+    assert stuck.status == RunStatus.FAILED and "中断" in stuck.error
+    assert result["failed_stale"] == 1
+    assert RollupRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 1
+
+
+def test_a_failed_rollup_is_recorded_with_its_error(monkeypatch):
+    plan = current_plan()
+    open_period()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr("reports.rollups.rollup", explode)
+    run = RollupRun.objects.create(plan=plan, trigger="manual")
+    with pytest.raises(RuntimeError):
+        services.execute_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "磁盘已满" in run.error
+
+
+def test_a_run_is_claimed_once():
+    plan = current_plan()
+    open_period()
+    run = RollupRun.objects.create(plan=plan, trigger="manual")
+    assert services.execute_run(run.pk) is not None
+    assert services.execute_run(run.pk) is None
+
+
+def test_office_triggers_a_rollup_for_a_period_and_a_missing_period_is_refused(
+    client, office, viewer, django_capture_on_commit_callbacks
+):
+    period = open_period()
+    client.force_login(office)
+    response = client.post(reverse("reports_office:rollup_runs"), {"period": "999999"}, follow=True)
+    assert "所选报送期不存在" in response.content.decode()
+    assert not RollupRun.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reports_office:rollup_runs"), {"period": period.pk})
+    assert RollupRun.objects.get().status == RunStatus.SUCCEEDED
+    client.force_login(viewer)
+    assert client.get(reverse("reports_office:rollup_runs")).status_code == 200
+    assert client.post(reverse("reports_office:rollup_runs"), {}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"ahead": "0.9", "on_track": "0.95", "behind": "0.8"}, "从高到低"),
+        ({"ahead": "1.1", "on_track": "0.8", "behind": "0.8"}, "从高到低"),
+        ({"ahead": "1.1", "on_track": "0.9", "behind": "0"}, "从高到低"),
+    ],
+)
+def test_thresholds_out_of_order_are_refused(client, office, values, message):
+    open_period()
+    client.force_login(office)
+    response = client.post(reverse("reports_office:settings"), {"form": "thresholds", **values})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert StatusThresholds.objects.get().ahead == D("1.10")
+
+
+def test_a_waypoint_after_the_deadline_is_refused(client, office):
+    open_period()
+    client.force_login(office)
+    t09 = current_plan().targets.get(code="T09")
+    response = client.post(
+        reverse("reports_office:settings"),
+        {"form": "waypoint", "target": t09.pk, "year": 2026, "value": "100"},
+    )
+    assert response.status_code == 400
+    assert "早于目标年份" in response.content.decode()
+    assert not TargetWaypoint.objects.exists()
+    client.post(
+        reverse("reports_office:settings"),
+        {"form": "waypoint", "target": t09.pk, "year": 2023, "value": "200000"},
+    )
+    assert TargetWaypoint.objects.get().value == 200000
+
+
+def test_external_figures_are_entered_by_the_office_and_counted(
+    client, office, reporter, django_capture_on_commit_callbacks
+):
+    open_period()
+    client.force_login(office)
+    t01 = current_plan().targets.get(code="T01")
+    response = client.post(
+        reverse("reports_office:settings"),
+        {
+            "form": "external",
+            "target": t01.pk,
+            "value": "120",
+            "measured_on": "2023-10-01",
+            "source": "抽样调查",
+        },
+    )
+    assert "不能超过 100" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("reports_office:settings"),
+            {
+                "form": "external",
+                "target": t01.pk,
+                "value": "8.06",
+                "measured_on": "2023-10-01",
+                "source": "第十三次中国公民科学素质抽样调查",
+                "survey_round": "2023",
+            },
+        )
+    snap = TargetSnapshot.objects.get(target=t01, period__year=2023, period__quarter=4)
+    assert snap.actual == D("8.06")
+    client.force_login(reporter)
+    assert client.get(reverse("reports_office:settings")).status_code == 403
+
+
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL") or "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="needs PostgreSQL and Redis (CI sets DATABASE_URL and REDIS_URL)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_carries_out_a_queued_rollup():
+    """Queue a run through Redis and let a worker process (celery -A portal worker) do it."""
+    from targets.loader import load_plan
+
+    load_plan()  # transaction=True tests start from an empty database
+    approved_figure("rst", 2022, 1, "T09", value=D(40000))
+    approved_figure("rst", 2023, 2, "T09", value=D(50000))
+    old_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"],
+        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        celery_app.conf.broker_url = os.environ["REDIS_URL"]
+        run = services.request_rollup(current_plan())
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+                break
+            time.sleep(0.5)
+        assert run.status == RunStatus.SUCCEEDED, run.error
+        snap = TargetSnapshot.objects.get(target__code="T09", period__year=2023, period__quarter=4)
+        assert snap.actual == D(90000)
+    finally:
+        celery_app.conf.task_always_eager = old_eager
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        load_plan()
