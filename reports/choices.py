@@ -26,3 +26,10 @@ class RunTrigger(models.TextChoices):
     APPROVAL = "approval", _("审核通过后")
     NIGHTLY = "nightly", _("每晚定时")
     MANUAL = "manual", _("手动")
+
+
+class ReportKind(models.TextChoices):
+    MOBILISATION = "mobilisation", _("2021年宣传动员报告")
+    MIDTERM = "midterm", _("中期评估报告")
+    FINAL = "final", _("总结评估报告")
+    QUARTERLY = "quarterly", _("季度简报")

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from reports.choices import ProgressStatus, RunStatus, RunTrigger
+from reports.choices import ProgressStatus, ReportKind, RunStatus, RunTrigger
 from targets.models import Target
 from tasks.models import Initiative, Period, Plan
 from units.models import Region, Unit
@@ -217,3 +217,46 @@ class UnitPeriodSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.unit_id} @ {self.period_id}"
+
+
+class ReportRun(models.Model):
+    """A milestone report (or quarterly brief) generated as PDF from a frozen snapshot.
+
+    The snapshot (the approved data and roll-ups as of the cut-off) is stored with the run, with
+    its checksum, so the same report can be rendered again and checked later.
+    """
+
+    plan = models.ForeignKey(Plan, verbose_name=_("实施方案"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("报告类型"), max_length=16, choices=ReportKind.choices)
+    period = models.ForeignKey(
+        Period, verbose_name=_("报送期"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cutoff = models.DateField(_("数据截止日期"))
+    next_steps = models.TextField(_("下一步工作安排"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    progress_note = models.CharField(_("当前步骤"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    error = models.TextField(_("错误信息"), blank=True)
+    snapshot = models.JSONField(_("数据快照"), null=True, blank=True)
+    checksum = models.CharField(_("快照校验值（SHA-256）"), max_length=64, blank=True)
+    file = models.FileField(_("PDF 文件"), upload_to="reports/%Y/", blank=True)
+    pages = models.PositiveIntegerField(_("页数"), null=True, blank=True)
+    size = models.PositiveIntegerField(_("文件大小（字节）"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("评估报告")
+        verbose_name_plural = _("评估报告")
+        indexes = [
+            # "is one already running for this milestone and cut-off?" before queueing another
+            models.Index(fields=["kind", "cutoff", "status"], name="report_run_lookup_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.cutoff}"

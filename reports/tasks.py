@@ -26,3 +26,7 @@ def nightly_rollup():
         return None
     run = services.request_rollup(plan, trigger=RunTrigger.NIGHTLY)
     return {"run": run.pk}
+
+
+# The PDF report job lives beside the rest of the report pipeline.
+from reports.report_jobs import generate_report  # noqa: E402, F401
