@@ -217,3 +217,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Reporting rules the office may tune per deployment.
+# Days after a quarter ends until its reporting deadline.
+REPORTING_DEADLINE_DAYS = env_int("REPORTING_DEADLINE_DAYS", 10, minimum=0)
+# A figure more than this many times (or under 1/this of) the unit's previous approved figure
+# needs an explanation before the form can be submitted.
+REPORTING_JUMP_RATIO = env_int("REPORTING_JUMP_RATIO", 3, minimum=2)
+# Largest evidence file accepted, in megabytes.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
