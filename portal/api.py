@@ -28,7 +28,8 @@ class StrictFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(filterset_class.base_filters) if filterset_class else set()
-        unknown = sorted(set(request.query_params) - known - self.always_allowed)
+        allowed = self.always_allowed | set(getattr(view, "extra_query_params", ()))
+        unknown = sorted(set(request.query_params) - known - allowed)
         if unknown:
             raise ValidationError(
                 {

@@ -10,7 +10,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from targets.api.submissions import SubmissionViewSet
 from targets.api.views import TargetViewSet
+from tasks.api.reporting import PeriodViewSet
 from tasks.api.views import InitiativeViewSet, MeasureViewSet, PlanViewSet
 from units.api.views import RegionViewSet, UnitViewSet
 
@@ -21,6 +23,8 @@ router.register("measures", MeasureViewSet, basename="measure")
 router.register("units", UnitViewSet, basename="unit")
 router.register("regions", RegionViewSet, basename="region")
 router.register("targets", TargetViewSet, basename="target")
+router.register("periods", PeriodViewSet, basename="period")
+router.register("submissions", SubmissionViewSet, basename="submission")
 
 admin.site.site_header = "青海省全民科学素质行动实施进展平台 · 管理"
 admin.site.site_title = "科学素质平台管理"

@@ -94,9 +94,15 @@ def clean_figure(target, data):
     errors = []
     label = f"{target.code} {target.name}"
     cleaned = {
-        "source_note": (data.get("source_note") or "").strip()[:500],
-        "explanation": (data.get("explanation") or "").strip()[:2000],
+        "source_note": (data.get("source_note") or "").strip(),
+        "explanation": (data.get("explanation") or "").strip(),
     }
+    for field, limit, name in (("source_note", 500, _("数据来源说明")), ("explanation", 2000, _("变动说明"))):
+        if len(cleaned[field]) > limit:
+            errors.append(
+                _("%(label)s：%(field)s超过 %(limit)s 字。") % {"label": label, "field": name, "limit": limit}
+            )
+            cleaned[field] = cleaned[field][:limit]
     if target.combine == Combine.COVERAGE:
         covered = _number(data.get("covered"), label + _("（已覆盖）"), errors)
         total = _number(data.get("total"), label + _("（应覆盖总数）"), errors)
@@ -132,10 +138,14 @@ def clean_region_figure(data):
     population = _number(data.get("population"), _("常住人口（万人）"), errors)
     if population is not None and population == 0:
         errors.append(_("常住人口（万人）必须大于 0。"))
+    note = (data.get("source_note") or "").strip()
+    if len(note) > 500:
+        errors.append(_("地区科普经费：数据来源说明超过 500 字。"))
+    two = Decimal("0.01")
     return {
-        "funding": funding,
-        "population": population,
-        "source_note": (data.get("source_note") or "").strip()[:500],
+        "funding": funding.quantize(two) if funding is not None else None,
+        "population": population.quantize(two) if population is not None else None,
+        "source_note": note[:500],
     }, errors
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from targets import submission_views, views
+from targets import excel_views, submission_views, views
 
 app_name = "targets"
 
@@ -23,4 +23,16 @@ urlpatterns = [
         submission_views.SubmissionHistoryView.as_view(),
         name="submission_history",
     ),
+]
+
+urlpatterns += [
+    # Excel: the quarterly form as a workbook, and the office's exports of approved figures
+    path("submissions/<int:pk>/excel/", excel_views.SubmissionExcelView.as_view(), name="submission_excel"),
+    path(
+        "submissions/<int:pk>/excel/upload/",
+        excel_views.SubmissionExcelUploadView.as_view(),
+        name="submission_excel_upload",
+    ),
+    path("exports/figures.xlsx", excel_views.FiguresExportXlsxView.as_view(), name="figures_export_xlsx"),
+    path("exports/figures.csv", excel_views.FiguresExportCsvView.as_view(), name="figures_export_csv"),
 ]

@@ -266,6 +266,9 @@ def begin_edit(submission_id: int, *, by, version: int) -> Submission:
     return submission
 
 
+TEXT_LIMITS = {"progress": 4000, "problems": 2000, "next_steps": 2000}
+
+
 def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
     """Write measure lines: ``rows`` maps line id → {status, progress, problems, next_steps}.
 
@@ -278,8 +281,18 @@ def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
     changed = []
     for line_id, data in rows.items():
         line = lines[line_id]
-        if data.get("status") and data["status"] not in MeasureStatus.values:
-            raise ValidationError(_("无效的推进状态：%(value)s") % {"value": data["status"]})
+        if "status" in data and data["status"] not in MeasureStatus.values:
+            raise ValidationError(_("无效的推进状态：%(value)s") % {"value": data["status"] or "—"})
+        for field, limit in TEXT_LIMITS.items():
+            if len(data.get(field) or "") > limit:
+                raise ValidationError(
+                    _("“%(measure)s”的%(field)s超过 %(limit)s 字，请精简后再保存。")
+                    % {
+                        "measure": line,
+                        "field": MeasureLine._meta.get_field(field).verbose_name,
+                        "limit": limit,
+                    }
+                )
         dirty = False
         for field in ("status", "progress", "problems", "next_steps"):
             if field in data and getattr(line, field) != data[field]:
