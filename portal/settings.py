@@ -204,6 +204,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "tasks.choices.SubmissionStatus",
+        "MeasureStatusEnum": "tasks.choices.MeasureStatus",
+    },
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True

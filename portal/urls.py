@@ -10,8 +10,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from reports.api.views import RollupRunViewSet, TargetProgressViewSet
 from targets.api.submissions import SubmissionViewSet
-from targets.api.views import TargetViewSet
 from tasks.api.reporting import PeriodViewSet
 from tasks.api.views import InitiativeViewSet, MeasureViewSet, PlanViewSet
 from units.api.views import RegionViewSet, UnitViewSet
@@ -22,9 +22,11 @@ router.register("initiatives", InitiativeViewSet, basename="initiative")
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("units", UnitViewSet, basename="unit")
 router.register("regions", RegionViewSet, basename="region")
-router.register("targets", TargetViewSet, basename="target")
+# Targets carry their progress (actual, expected, status, forecast) from the roll-ups.
+router.register("targets", TargetProgressViewSet, basename="target")
 router.register("periods", PeriodViewSet, basename="period")
 router.register("submissions", SubmissionViewSet, basename="submission")
+router.register("rollups", RollupRunViewSet, basename="rollup")
 
 admin.site.site_header = "青海省全民科学素质行动实施进展平台 · 管理"
 admin.site.site_title = "科学素质平台管理"

@@ -113,7 +113,8 @@ def clean_figure(target, data):
                 errors.append(_("%(label)s：已覆盖数不能大于应覆盖总数。") % {"label": label})
         cleaned.update(covered=covered, total=total)
     elif target.combine == Combine.MILESTONE:
-        raw = str(data.get("done") or "").strip().lower()
+        given = data.get("done")
+        raw = ("yes" if given else "no") if isinstance(given, bool) else str(given or "").strip().lower()
         if raw not in ("", "yes", "no", "true", "false", "1", "0", "是", "否", "已完成", "未完成"):
             errors.append(_("%(label)s：请选择“已完成”或“未完成”。") % {"label": label})
             done = None

@@ -355,8 +355,10 @@ class DeadlineExtension(models.Model):
 
 class SubmissionQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Submissions a user may read: the office and viewers all, unit staff their unit's, and a
-        lead unit's staff the approved ones of the initiatives they lead (read only)."""
+        """Submissions a user may read: the office and viewers all, unit staff their unit's.
+
+        (A lead unit reads its initiative's approved lines through the dashboard's lead-unit view,
+        not through other units' forms.)"""
         from units.permissions import can_read_everything, unit_of
 
         if can_read_everything(user):

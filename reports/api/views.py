@@ -1,0 +1,154 @@
+"""API of the reports app: targets with their progress, and roll-up runs."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from reports.choices import RunTrigger
+from reports.models import RollupRun, TargetSnapshot
+from reports.services import request_rollup
+from targets.api.serializers import TargetSerializer
+from targets.api.views import TargetViewSet
+from tasks.models import Period
+from tasks.selectors import current_plan
+from units.choices import Role
+from units.permissions import role_of
+
+
+def as_of_period(request):
+    """The period named by ?period=<id>, or the latest one that has ended."""
+    plan = current_plan()
+    raw = request.query_params.get("period")
+    periods = Period.objects.filter(plan=plan)
+    if raw:
+        if not raw.isdigit() or not periods.filter(pk=raw).exists():
+            raise ValidationError({"period": _("报送期不存在。")})
+        return periods.get(pk=raw)
+    today = timezone.localdate()
+    ended = [p for p in periods.order_by("-year", "-quarter") if p.ends_on <= today]
+    return ended[0] if ended else periods.order_by("year", "quarter").first()
+
+
+class TargetProgressSerializer(TargetSerializer):
+    as_of = serializers.SerializerMethodField()
+    actual = serializers.SerializerMethodField()
+    expected = serializers.SerializerMethodField()
+    completion = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    forecast = serializers.SerializerMethodField()
+
+    class Meta(TargetSerializer.Meta):
+        fields = [
+            *TargetSerializer.Meta.fields,
+            "as_of",
+            "actual",
+            "expected",
+            "completion",
+            "status",
+            "forecast",
+        ]
+
+    def _snap(self, obj):
+        snaps = getattr(obj, "current_snapshot", [])
+        return snaps[0] if snaps else None
+
+    def get_as_of(self, obj) -> str | None:
+        snap = self._snap(obj)
+        return snap.as_of.isoformat() if snap else None
+
+    def _decimal(self, obj, name):
+        snap = self._snap(obj)
+        value = getattr(snap, name) if snap else None
+        return None if value is None else str(value.normalize())
+
+    def get_actual(self, obj) -> str | None:
+        return self._decimal(obj, "actual")
+
+    def get_expected(self, obj) -> str | None:
+        return self._decimal(obj, "expected")
+
+    def get_completion(self, obj) -> str | None:
+        return self._decimal(obj, "completion")
+
+    def get_forecast(self, obj) -> str | None:
+        return self._decimal(obj, "forecast")
+
+    def get_status(self, obj) -> str | None:
+        snap = self._snap(obj)
+        return snap.status if snap else "no_data"
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("period", int, description="as-of period id (default: latest ended)")]
+)
+class TargetProgressViewSet(TargetViewSet):
+    """Targets with actual, expected (序时进度), status, forecast and as-of date from the roll-ups."""
+
+    serializer_class = TargetProgressSerializer
+    extra_query_params = frozenset({"period"})  # not a filter: the as-of period
+
+    def get_queryset(self):
+        period = as_of_period(self.request)
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch(
+                    "snapshots",
+                    queryset=TargetSnapshot.objects.filter(period=period),
+                    to_attr="current_snapshot",
+                )
+            )
+        )
+
+
+class RollupRunSerializer(serializers.ModelSerializer):
+    from_period = serializers.PrimaryKeyRelatedField(read_only=True)
+    seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = RollupRun
+        fields = [
+            "id",
+            "trigger",
+            "status",
+            "from_period",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "seconds",
+            "rows_written",
+            "error",
+        ]
+
+
+class RollupRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Roll-up runs (read); the office triggers one with POST {"period": id | null}."""
+
+    queryset = RollupRun.objects.select_related("from_period")
+    serializer_class = RollupRunSerializer
+    filterset_fields = ["status", "trigger"]
+
+    @extend_schema(
+        request=inline_serializer(
+            "RollupTrigger", {"period": serializers.IntegerField(required=False, allow_null=True)}
+        ),
+        responses={202: RollupRunSerializer},
+    )
+    def create(self, request):
+        if role_of(request.user) != Role.OFFICE:
+            raise PermissionDenied(_("只有省纲要办可以发起汇总。"))
+        plan = current_plan()
+        period = None
+        raw = request.data.get("period")
+        if raw not in (None, ""):
+            if not str(raw).isdigit() or not Period.objects.filter(plan=plan, pk=raw).exists():
+                raise ValidationError({"period": _("报送期不存在。")})
+            period = Period.objects.get(pk=raw)
+        run = request_rollup(plan, from_period=period, trigger=RunTrigger.MANUAL, by=request.user)
+        run.refresh_from_db()
+        return Response(RollupRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
