@@ -234,7 +234,11 @@ class ReportRun(models.Model):
     cutoff = models.DateField(_("数据截止日期"))
     next_steps = models.TextField(_("下一步工作安排"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
