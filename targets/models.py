@@ -109,9 +109,10 @@ class Target(models.Model):
     def bound_text(self):
         """The target as a phrase, e.g. 不低于 2000 人 or 10—25 个."""
         value = _fmt(self.value)
+        gap = "" if self.unit == "%" else " "  # 10%, but 2000 名
         if self.bound == Bound.RANGE:
-            return f"{value}—{_fmt(self.value_max)} {self.unit}"
-        return f"{self.get_bound_display()} {value} {self.unit}"
+            return f"{value}—{_fmt(self.value_max)}{gap}{self.unit}"
+        return f"{self.get_bound_display()} {value}{gap}{self.unit}"
 
 
 def _fmt(number):

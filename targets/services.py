@@ -174,12 +174,14 @@ def save_figures(submission, rows, region=None, *, by=None):
             region_update = (region_figure, cleaned)
     if errors:
         raise ValidationError(errors)
+    changed = 0
     for figure, cleaned in updates:
         if any(getattr(figure, k) != v for k, v in cleaned.items()):
             for k, v in cleaned.items():
                 setattr(figure, k, v)
             figure._history_user = by
             figure.save()
+            changed += 1
     if region_update:
         region_figure, cleaned = region_update
         if any(getattr(region_figure, k) != v for k, v in cleaned.items()):
@@ -187,18 +189,21 @@ def save_figures(submission, rows, region=None, *, by=None):
                 setattr(region_figure, k, v)
             region_figure._history_user = by
             region_figure.save()
+            changed += 1
+    return changed
 
 
 @transaction.atomic
 def save_form(submission_id, *, by, version, lines=None, figures=None, region=None, action=None):
     """Save a quarterly form (lines and figures) as one edit, refusing a stale version."""
     submission = task_services.begin_edit(submission_id, by=by, version=version)
+    changed = 0
     if lines:
-        task_services.save_lines(submission, lines, by=by)
+        changed += len(task_services.save_lines(submission, lines, by=by))
     if figures or region:
-        save_figures(submission, figures or {}, region, by=by)
+        changed += save_figures(submission, figures or {}, region, by=by)
     kwargs = {"action": action} if action else {}
-    return task_services.finish_edit(submission, by=by, **kwargs)
+    return task_services.finish_edit(submission, by=by, changed=bool(changed), **kwargs)
 
 
 def previous_approved_values(submission):

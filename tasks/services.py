@@ -305,8 +305,13 @@ def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
     return changed
 
 
-def finish_edit(submission: Submission, *, by, action=EventAction.SAVED, comment="") -> Submission:
-    """Bump the version (so other open copies become stale) and record the edit."""
+def finish_edit(submission: Submission, *, by, action=EventAction.SAVED, comment="", changed=True) -> Submission:
+    """Bump the version (so other open copies become stale) and record the edit.
+
+    A save that changed nothing leaves no event and keeps the version.
+    """
+    if not changed:
+        return submission
     Submission.objects.filter(pk=submission.pk).update(
         version=F("version") + 1, updated_by=by, updated_at=timezone.now()
     )

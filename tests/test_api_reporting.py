@@ -547,16 +547,8 @@ def test_the_full_workflow_through_the_api(api_client, period, reporter, approve
     )
     assert (reopened["status"], reopened["revision"]) == ("returned", 1)
     actions = [event["action"] for event in reopened["events"]]
-    assert actions == [
-        "created",
-        "saved",
-        "submitted",
-        "returned",
-        "saved",
-        "submitted",
-        "approved",
-        "reopened",
-    ]
+    # The second fill repeats the same values: a save that changes nothing leaves no event.
+    assert actions == ["created", "saved", "submitted", "returned", "submitted", "approved", "reopened"]
 
 
 def test_submitting_an_incomplete_form_lists_what_is_missing(api_client, submission, approver):

@@ -1,0 +1,418 @@
+"""Read queries of the dashboard: snapshot rows (written by the roll-up), never roll-ups.
+
+Every function here issues a fixed number of queries, whatever the number of units, targets or
+periods: the dashboard's query count is pinned in tests.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, Q, Subquery
+
+from reports.choices import RunStatus
+from reports.models import (
+    ContributionSnapshot,
+    InitiativeSnapshot,
+    RegionSnapshot,
+    RollupRun,
+    TargetSnapshot,
+    UnitPeriodSnapshot,
+)
+from targets.choices import MeasureKind
+from targets.models import Target, TargetFigure
+from tasks.choices import AssignmentRole, SubmissionStatus, Timeliness
+from tasks.models import Assignment, Initiative, MeasureLine, Period, Plan, Submission
+from tasks.selectors import assignments_of_unit, current_plan
+from units.choices import RegionLevel
+from units.models import Region, Unit
+
+# The compliance heatmap's cell kinds, in legend order.
+HEAT_KINDS = (
+    "approved_on_time",
+    "approved_late",
+    "submitted",
+    "returned",
+    "draft",
+    "missing",
+    "pending",
+)
+
+
+def heat_kind(status, timeliness):
+    """A unit's cell in the heatmap from its submission status and timeliness for a period."""
+    if status == SubmissionStatus.APPROVED:
+        return "approved_late" if timeliness == Timeliness.LATE else "approved_on_time"
+    if status == SubmissionStatus.SUBMITTED:
+        return "submitted"
+    if status == SubmissionStatus.RETURNED:
+        return "returned"
+    if timeliness == Timeliness.MISSING:
+        return "missing"
+    if status == SubmissionStatus.DRAFT:
+        return "draft"
+    return "pending"
+
+
+# ---------------------------------------------------------------- periods
+
+
+def plan_and_periods():
+    """(plan, periods) of the current plan in one query. Each period carries ``has_snapshots``
+    and ``last_rollup`` (when the plan's last successful roll-up finished: the same value on
+    every row, fetched in the same round trip to keep the dashboard's query count down)."""
+    current = Plan.objects.order_by("-start_year").values("pk")[:1]
+    last_run = (
+        RollupRun.objects.filter(
+            plan_id=OuterRef("plan_id"), status=RunStatus.SUCCEEDED, finished_at__isnull=False
+        )
+        .order_by("-finished_at")
+        .values("finished_at")[:1]
+    )
+    periods = list(
+        Period.objects.filter(plan_id=Subquery(current))
+        .select_related("plan")
+        .annotate(
+            has_snapshots=Exists(TargetSnapshot.objects.filter(period=OuterRef("pk"))),
+            last_rollup=Subquery(last_run),
+        )
+        .order_by("year", "quarter")
+    )
+    plan = periods[0].plan if periods else current_plan()
+    return plan, periods
+
+
+def default_period(periods, today):
+    """The latest period that has ended by ``today`` and has snapshots (else the latest with
+    snapshots, else None)."""
+    with_data = [p for p in periods if p.has_snapshots]
+    ended = [p for p in with_data if p.ends_on <= today]
+    if ended:
+        return ended[-1]
+    return with_data[-1] if with_data else None
+
+
+def choose_period(periods, requested, today):
+    """(period, problem): the requested period id when it has snapshots, else the default with
+    a reason the page can show."""
+    fallback = default_period(periods, today)
+    if requested in (None, ""):
+        return fallback, None
+    try:
+        wanted = int(requested)
+    except (TypeError, ValueError):
+        return fallback, "invalid"
+    chosen = next((p for p in periods if p.pk == wanted), None)
+    if chosen is None:
+        return fallback, "invalid"
+    if not chosen.has_snapshots:
+        return fallback, "no_snapshots"
+    return chosen, None
+
+
+def periods_up_to(periods, period):
+    return [p for p in periods if period is not None and p.key <= period.key]
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+def initiatives_at(plan, period):
+    """The plan's initiatives, each with its snapshot's counts at ``period``, in one query."""
+    snapshot = InitiativeSnapshot.objects.filter(initiative=OuterRef("pk"), period=period)
+    return list(
+        Initiative.objects.filter(plan=plan)
+        .annotate(
+            targets_by_status=Subquery(snapshot.values("targets_by_status")[:1], output_field=JSONField()),
+            lines_by_status=Subquery(snapshot.values("lines_by_status")[:1], output_field=JSONField()),
+            units_reported=Subquery(snapshot.values("units_reported")[:1]),
+        )
+        .order_by("sort_order")
+    )
+
+
+def target_series(target_ids, period_ids):
+    """{target_id: {period_id: snapshot}} of the given targets and periods, in one query."""
+    rows = TargetSnapshot.objects.filter(target_id__in=target_ids, period_id__in=period_ids).defer(
+        "as_of", "figures"
+    )
+    series = defaultdict(dict)
+    for row in rows:
+        series[row.target_id][row.period_id] = row
+    return series
+
+
+def compliance(period_ids):
+    """Unit rows for the heatmap from the unit snapshots of ``period_ids``, in one query:
+    [(unit, {period_id: snapshot})] in the units' order."""
+    rows = (
+        UnitPeriodSnapshot.objects.filter(period_id__in=period_ids)
+        .select_related("unit")
+        .only(
+            "period_id",
+            "status",
+            "timeliness",
+            "submitted_on",
+            "unit__code",
+            "unit__short_name",
+            "unit__name",
+            "unit__kind",
+            "unit__sort_order",
+        )
+        .order_by("unit__sort_order", "unit__code")
+    )
+    units, cells = {}, defaultdict(dict)
+    for row in rows:
+        units.setdefault(row.unit_id, row.unit)
+        cells[row.unit_id][row.period_id] = row
+    return [(unit, cells[unit_id]) for unit_id, unit in units.items()]
+
+
+def dashboard_series(plan, period_ids):
+    """(targets, {target_id: {period_id: snapshot}}) from the snapshots alone, in one query.
+
+    The targets are those the roll-up has written rows for: it writes every target of the plan
+    for every period it covers, so a target added after the last roll-up appears after the next.
+    """
+    rows = (
+        TargetSnapshot.objects.filter(target__plan=plan, period_id__in=period_ids)
+        .select_related("target")
+        .defer("as_of", "figures", "target__questions", "target__notes", "target__name_en")
+        .order_by("target__sort_order", "target_id")
+    )
+    targets, series = {}, defaultdict(dict)
+    for row in rows:
+        targets.setdefault(row.target_id, row.target)
+        series[row.target_id][row.period_id] = row
+    return list(targets.values()), series
+
+
+def dashboard_data(plan, periods, period):
+    """Everything the dashboard shows at ``period``, in three queries (with ``plan_and_periods``,
+    four), whatever the number of units, targets and periods."""
+    shown = periods_up_to(periods, period)
+    targets, series = dashboard_series(plan, [p.pk for p in shown])
+    return {
+        "initiatives": initiatives_at(plan, period),
+        "targets": targets,
+        "series": series,
+        "compliance": compliance([p.pk for p in shown]),
+        "last_rollup": periods[0].last_rollup if periods else None,
+        "shown_periods": shown,
+    }
+
+
+# ---------------------------------------------------------------- an initiative
+
+
+def initiative_structure(plan, code):
+    """An initiative with its parts, measures and assignments (units joined), or None."""
+    return (
+        Initiative.objects.filter(plan=plan, code=code)
+        .prefetch_related(
+            "parts",
+            "measures",
+            Prefetch("assignments", queryset=Assignment.objects.select_related("unit", "part")),
+        )
+        .first()
+    )
+
+
+def leads_initiative(unit_id, initiative):
+    """Whether the unit leads the initiative or one of its parts (uses the prefetched rows)."""
+    return any(a.role == AssignmentRole.LEAD and a.unit_id == unit_id for a in initiative.assignments.all())
+
+
+def approved_lines(initiative, period):
+    """The approved lines of an initiative's measures in a period, with unit and measure."""
+    return list(
+        MeasureLine.objects.filter(
+            measure__initiative=initiative,
+            submission__period=period,
+            submission__status=SubmissionStatus.APPROVED,
+        )
+        .select_related("measure", "submission__unit")
+        .order_by("measure__number", "submission__unit__sort_order", "submission__unit__code")
+    )
+
+
+def contributions_at(target_ids, period):
+    """{target_id: [contribution snapshots, largest first]} at one period, units joined."""
+    grouped = defaultdict(list)
+    for row in (
+        ContributionSnapshot.objects.filter(target_id__in=target_ids, period=period)
+        .select_related("unit")
+        .order_by("-value", "unit__sort_order")
+    ):
+        grouped[row.target_id].append(row)
+    return grouped
+
+
+def initiative_snapshot(initiative, period):
+    return InitiativeSnapshot.objects.filter(initiative=initiative, period=period).first()
+
+
+# ---------------------------------------------------------------- a target
+
+
+def target_with_related(plan, code):
+    return (
+        Target.objects.filter(plan=plan, code=code)
+        .select_related("initiative", "part", "measure", "owner_unit")
+        .prefetch_related("reporting_units")
+        .first()
+    )
+
+
+def contribution_history(target, period_ids):
+    """[(period_id, unit, value)] of a target across periods, units joined."""
+    return list(
+        ContributionSnapshot.objects.filter(target=target, period_id__in=period_ids)
+        .select_related("unit")
+        .order_by("period__year", "period__quarter", "unit__sort_order")
+    )
+
+
+def regional_standing(target, period):
+    """For a per-region target: every region of its level with its snapshot at ``period`` and
+    its government, in two queries: [(region, snapshot | None, unit | None)]."""
+    levels = [target.region_level] if target.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
+    regions = list(
+        Region.objects.filter(level__in=levels)
+        .prefetch_related(Prefetch("governments", queryset=Unit.objects.filter(is_active=True)))
+        .order_by("code")
+    )
+    snapshots = {
+        row.region_id: row
+        for row in RegionSnapshot.objects.filter(period=period, region__level__in=levels).only(
+            "region_id", "funding", "population", "per_capita"
+        )
+    }
+    return [(r, snapshots.get(r.pk), next(iter(r.governments.all()), None)) for r in regions]
+
+
+def latest_figures(target, unit_ids, period_ids):
+    """{unit_id: the unit's latest approved figure for ``target`` up to the given periods}."""
+    latest = {}
+    rows = (
+        TargetFigure.objects.approved()
+        .filter(target=target, submission__unit_id__in=unit_ids, submission__period_id__in=period_ids)
+        .select_related("submission__period")
+        .order_by("submission__period__year", "submission__period__quarter")
+    )
+    for figure in rows:
+        latest[figure.submission.unit_id] = figure
+    return latest
+
+
+def latest_problems(unit_ids, period_ids, initiative=None):
+    """{unit_id: (period, [lines with problems])} from each unit's latest approved submission
+    that reported problems (on the initiative's measures when given)."""
+    lines = (
+        MeasureLine.objects.filter(
+            submission__unit_id__in=unit_ids,
+            submission__period_id__in=period_ids,
+            submission__status=SubmissionStatus.APPROVED,
+        )
+        .exclude(problems="")
+        .select_related("measure", "work_point", "submission__period")
+        .order_by("-submission__period__year", "-submission__period__quarter", "sort_order")
+    )
+    if initiative is not None:
+        lines = lines.filter(measure__initiative=initiative)
+    result = {}
+    for line in lines:
+        unit_id = line.submission.unit_id
+        found = result.get(unit_id)
+        if found is None:
+            result[unit_id] = (line.submission.period, [line])
+        elif found[0].pk == line.submission.period_id:
+            found[1].append(line)
+    return result
+
+
+# ---------------------------------------------------------------- a unit
+
+
+def unit_measures(unit, plan):
+    """The measures assigned to a unit (through its initiatives or parts), in plan order, each
+    with ``role`` (lead or responsible)."""
+    assignments = list(
+        assignments_of_unit(unit)
+        .filter(initiative__plan=plan)
+        .prefetch_related("initiative__measures")
+        .order_by("initiative__sort_order")
+    )
+    chosen = {}
+    for assignment in assignments:
+        for measure in assignment.initiative.measures.all():
+            if assignment.part_id and measure.part_id != assignment.part_id:
+                continue
+            current = chosen.get(measure.pk)
+            if current is None or assignment.role == AssignmentRole.LEAD:
+                measure.role = assignment.get_role_display()
+                measure.initiative_ref = assignment.initiative
+                chosen[measure.pk] = measure
+    return sorted(chosen.values(), key=lambda m: (m.initiative_ref.sort_order, m.number))
+
+
+def unit_submission(unit, period):
+    return (
+        Submission.objects.filter(unit=unit, period=period)
+        .prefetch_related(
+            Prefetch("lines", queryset=MeasureLine.objects.select_related("measure", "work_point"))
+        )
+        .first()
+    )
+
+
+def unit_figures(unit, period_ids):
+    """The unit's approved figures in the given periods, targets and periods joined."""
+    return list(
+        TargetFigure.objects.approved()
+        .filter(submission__unit=unit, submission__period_id__in=period_ids)
+        .select_related("target", "submission__period")
+        .order_by("target__sort_order", "submission__period__year", "submission__period__quarter")
+    )
+
+
+def unit_history(unit, period_ids):
+    return {
+        row.period_id: row
+        for row in UnitPeriodSnapshot.objects.filter(unit=unit, period_id__in=period_ids).only(
+            "period_id", "status", "timeliness", "submitted_on"
+        )
+    }
+
+
+# ---------------------------------------------------------------- a region
+
+
+def funding_targets(plan, level):
+    """The targets that set the bounds for a region level: per-capita funding and, for
+    counties, the funding floor."""
+    return list(
+        Target.objects.filter(plan=plan, region_level=level)
+        .filter(Q(measure_kind=MeasureKind.MONEY_PER_CAPITA) | Q(measure_kind=MeasureKind.MONEY))
+        .exclude(value=0)
+        .order_by("sort_order")
+    )
+
+
+def region_history(region, period_ids):
+    return {
+        row.period_id: row
+        for row in RegionSnapshot.objects.filter(region=region, period_id__in=period_ids).only(
+            "period_id", "funding", "population", "per_capita"
+        )
+    }
+
+
+def children_at(region, period):
+    """The region's sub-regions with their snapshot at ``period``: [(region, snapshot | None)]."""
+    children = list(region.children.order_by("code"))
+    snapshots = {
+        row.region_id: row
+        for row in RegionSnapshot.objects.filter(period=period, region__parent=region).only(
+            "region_id", "funding", "population", "per_capita"
+        )
+    }
+    return [(child, snapshots.get(child.pk)) for child in children]

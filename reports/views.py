@@ -1,0 +1,839 @@
+"""工作看板: the office's dashboard and its drill-downs (initiative, target, unit, region).
+
+Pages only read the snapshot tables the roll-up job fills (``reports.rollups``); they never
+compute a roll-up. Every page takes ``?period=<id>``, the as-of period; by default the latest
+period that has ended and has snapshots. Charts are server-side SVG (``reports.charts``).
+"""
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from portal.mixins import RoleRequiredMixin
+from reports import charts, selectors
+from reports.choices import ProgressStatus
+from targets.choices import Combine, MeasureKind, TimeScope
+from tasks.choices import InitiativeKind, MeasureStatus, SubmissionStatus, Timeliness
+from tasks.selectors import split_assignments
+from units.choices import RegionLevel, Role
+from units.models import Region, Unit
+from units.permissions import membership_of, role_of
+
+HUNDRED = Decimal(100)
+
+
+def _heat_labels():
+    # Evaluated per request so that the active language applies.
+    return {
+        "approved_on_time": _("已通过（按时）"),
+        "approved_late": _("已通过（逾期）"),
+        "submitted": _("已提交"),
+        "returned": _("已退回"),
+        "draft": _("草稿"),
+        "missing": _("未报"),
+        "pending": _("未到期"),
+    }
+
+
+# A character in each heatmap cell, so that the map does not rely on colour alone.
+HEAT_GLYPHS = {
+    "approved_on_time": "✓",
+    "approved_late": "✓",
+    "submitted": "↑",
+    "returned": "↩",
+    "draft": "…",
+    "missing": "✗",
+    "pending": "",
+    "none": "",
+}
+
+
+def short_label(period):
+    """A period on a chart's axis: 2021基期, 2022Q1 …"""
+    if period.is_baseline:
+        return _("%(year)s基期") % {"year": period.year}
+    return f"{period.year}Q{period.quarter}"
+
+
+def percent(share, places=1):
+    return "—" if share is None else f"{charts.fmt(share * HUNDRED, places)}%"
+
+
+def status_chips(counts):
+    """[(status, label, n)] in the glossary's order, only statuses that occur."""
+    counts = counts or {}
+    return [(s.value, s.label, counts[s.value]) for s in ProgressStatus if counts.get(s.value)]
+
+
+def measure_bar(lines_by_status, *, width=180):
+    pairs = [(s.label, (lines_by_status or {}).get(s.value, 0)) for s in MeasureStatus]
+    colors = [charts.MEASURE_STATUS_COLORS[s.value] for s in MeasureStatus]
+    return charts.stacked_bar(pairs, colors, width=width, title=_("措施推进情况"))
+
+
+def figure_text(target, figure):
+    """An approved figure as the unit reported it."""
+    if figure is None:
+        return "—"
+    if target.combine == Combine.COVERAGE:
+        return _("%(covered)s / %(total)s") % {
+            "covered": charts.fmt(figure.covered),
+            "total": charts.with_unit(figure.total, target.unit),
+        }
+    if target.combine == Combine.MILESTONE:
+        return _("已完成") if figure.done else _("未完成")
+    return charts.with_unit(figure.value, target.unit)
+
+
+def value_texts(target, snap):
+    """The snapshot's numbers as the targets table shows them."""
+    if snap is None:
+        return {"actual": "—", "expected": "—", "completion": "—", "forecast": "—", "baseline": "—"}
+    if target.per_region:
+        actual = (
+            _("达标地区 %(met)s/%(total)s") % {"met": snap.regions_met, "total": snap.regions_total}
+            if snap.regions_met is not None
+            else "—"
+        )
+        return {
+            "actual": actual,
+            "expected": "—",
+            "completion": percent(snap.completion),
+            "forecast": "—",
+            "baseline": "—",
+        }
+    if target.combine == Combine.MILESTONE:
+        actual = "—" if snap.actual is None else (_("已完成") if snap.actual >= 1 else _("未完成"))
+        expected = _("应完成") if snap.expected is not None and snap.expected >= 1 else "—"
+    else:
+        actual = charts.with_unit(snap.actual, target.unit)
+        expected = charts.with_unit(snap.expected, target.unit)
+    baseline = snap.baseline if snap.baseline is not None else target.baseline_value
+    return {
+        "actual": actual,
+        "expected": expected,
+        "completion": percent(snap.completion),
+        "forecast": charts.with_unit(snap.forecast, target.unit),
+        "baseline": charts.with_unit(baseline, target.unit),
+    }
+
+
+class PeriodMixin:
+    """Resolves the plan, its periods and the as-of period from ``?period=``."""
+
+    def resolve_period(self):
+        self.plan, self.periods = selectors.plan_and_periods()
+        if self.plan is None:
+            raise Http404(_("尚未载入实施方案。"))
+        self.period, self.period_problem = selectors.choose_period(
+            self.periods, self.request.GET.get("period"), timezone.localdate()
+        )
+        self.shown_periods = selectors.periods_up_to(self.periods, self.period)
+        return self.period
+
+    def period_context(self):
+        problem = {
+            "invalid": _("所选报送期不存在，已显示默认报送期。"),
+            "no_snapshots": _("所选报送期尚未汇总，已显示最近一个已汇总的报送期。"),
+        }.get(self.period_problem)
+        return {
+            "plan": self.plan,
+            "period": self.period,
+            "period_choices": [p for p in self.periods if p.has_snapshots],
+            "period_problem": problem,
+            "period_query": f"?period={self.period.pk}" if self.period else "",
+        }
+
+
+class DashboardAccessMixin(RoleRequiredMixin):
+    """The office and viewers (leaders) read every page of the dashboard."""
+
+    allowed_roles = (Role.OFFICE, Role.VIEWER)
+
+
+class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
+    """工作看板: targets by status, the 13 initiatives, the targets table and compliance."""
+
+    template_name = "reports/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.resolve_period()
+        context = super().get_context_data(**self.period_context(), **kwargs)
+        if period is None:
+            return context
+        data = selectors.dashboard_data(self.plan, self.periods, period)
+        shown = data["shown_periods"]
+        rows = []
+        status_counts = Counter()
+        for target in data["targets"]:
+            snaps = data["series"].get(target.pk, {})
+            snap = snaps.get(period.pk)
+            status = snap.status if snap else ProgressStatus.NO_DATA
+            status_counts[status] += 1
+            history = [snaps.get(p.pk) for p in shown]
+            rows.append(
+                {
+                    "target": target,
+                    "snap": snap,
+                    "status": status,
+                    "status_label": ProgressStatus(status).label,
+                    "texts": value_texts(target, snap),
+                    "spark": charts.sparkline(
+                        [h.actual if h else None for h in history],
+                        [h.expected if h else None for h in history] if not target.per_region else None,
+                        title=_("%(code)s 趋势") % {"code": target.code},
+                    ),
+                }
+            )
+        initiatives = []
+        for initiative in data["initiatives"]:
+            initiative.chips = status_chips(initiative.targets_by_status)
+            initiative.bar = measure_bar(initiative.lines_by_status)
+            initiative.line_total = sum((initiative.lines_by_status or {}).values())
+            initiatives.append(initiative)
+        heat_labels = _heat_labels()
+        period_labels = {p.pk: p.label for p in shown}
+        heat_rows = []
+        timeliness_now = Counter()
+        for unit, cells in data["compliance"]:
+            row_cells, late, missing = [], 0, 0
+            for p in shown:
+                snap = cells.get(p.pk)
+                kind = "none" if snap is None else selectors.heat_kind(snap.status, snap.timeliness)
+                label = heat_labels.get(kind, "—")
+                row_cells.append(
+                    {
+                        "kind": kind,
+                        "label": label,
+                        "glyph": HEAT_GLYPHS[kind],
+                        "title": f"{period_labels[p.pk]}：{label}",
+                    }
+                )
+                if snap is None:
+                    continue
+                late += snap.timeliness == Timeliness.LATE
+                missing += snap.timeliness == Timeliness.MISSING
+                if p.pk == period.pk:
+                    timeliness_now[snap.timeliness] += 1
+            heat_rows.append({"unit": unit, "cells": row_cells, "late": late, "missing": missing})
+        years = []
+        for p in shown:
+            if years and years[-1]["year"] == p.year:
+                years[-1]["span"] += 1
+            else:
+                years.append({"year": p.year, "span": 1})
+        context.update(
+            status_summary=[(s.value, s.label, status_counts.get(s.value, 0)) for s in ProgressStatus],
+            target_total=len(rows),
+            timeliness_summary=[(t.value, t.label, timeliness_now.get(t.value, 0)) for t in Timeliness],
+            last_rollup=data["last_rollup"],
+            actions=[i for i in initiatives if i.kind == InitiativeKind.ACTION],
+            projects=[i for i in initiatives if i.kind == InitiativeKind.PROJECT],
+            rows=rows,
+            heat_rows=heat_rows,
+            heat_periods=shown,
+            heat_years=years,
+            heat_legend=[(kind, label, HEAT_GLYPHS[kind]) for kind, label in heat_labels.items()],
+            measure_legend=[(s.label, charts.MEASURE_STATUS_COLORS[s.value]) for s in MeasureStatus],
+        )
+        return context
+
+
+class InitiativeView(LoginRequiredMixin, PeriodMixin, TemplateView):
+    """An initiative: its targets with small trend charts, its measures' progress, its units and
+    the approved narratives of the chosen period. The office and viewers see it; so do the
+    staff of a lead unit (牵头单位视图, read only)."""
+
+    template_name = "reports/initiative.html"
+
+    def get(self, request, *args, **kwargs):
+        self.resolve_period()
+        initiative = selectors.initiative_structure(self.plan, kwargs["code"])
+        if initiative is None:
+            raise Http404(_("没有这个行动或工程。"))
+        membership = membership_of(request.user)
+        role = role_of(request.user)
+        self.lead_view = False
+        if role not in (Role.OFFICE, Role.VIEWER):
+            if role in (Role.REPORTER, Role.APPROVER) and selectors.leads_initiative(
+                membership.unit_id, initiative
+            ):
+                self.lead_view = True
+            else:
+                raise PermissionDenied
+        self.initiative = initiative
+        return self.render_to_response(self.get_context_data(**kwargs))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(self.period_context())
+        initiative, period = self.initiative, self.period
+        assignments = list(initiative.assignments.all())
+        initiative.leads, initiative.responsibles = split_assignments(assignments)
+        parts = list(initiative.parts.all())
+        for part in parts:
+            part.leads, part.responsibles = split_assignments(assignments, part)
+        context.update(
+            initiative=initiative, parts=parts, lead_view=self.lead_view, link_units=not self.lead_view
+        )
+        if period is None:
+            return context
+        targets = list(initiative.targets.order_by("sort_order"))
+        shown = self.shown_periods
+        series = selectors.target_series([t.pk for t in targets], [p.pk for p in shown])
+        contributions = selectors.contributions_at([t.pk for t in targets], period)
+        labels = [short_label(p) for p in shown]
+        target_rows = []
+        for target in targets:
+            snaps = series.get(target.pk, {})
+            snap = snaps.get(period.pk)
+            status = snap.status if snap else ProgressStatus.NO_DATA
+            texts = value_texts(target, snap)
+            history = [snaps.get(p.pk) for p in shown]
+            chart = charts.line_chart(
+                [h.actual if h else None for h in history],
+                [h.expected if h else None for h in history],
+                target.value if target.combine != Combine.MILESTONE else None,
+                labels,
+                target.unit,
+                _("%(code)s %(name)s：实际完成值与序时进度目标值")
+                % {"code": target.code, "name": target.name},
+                _("截至%(period)s，实际完成值 %(actual)s，序时进度目标值 %(expected)s，目标值 %(target)s。")
+                % {
+                    "period": period.label,
+                    "actual": texts["actual"],
+                    "expected": texts["expected"],
+                    "target": target.bound_text,
+                },
+                width=420,
+                height=220,
+            )
+            target_rows.append(
+                {
+                    "target": target,
+                    "snap": snap,
+                    "status": status,
+                    "status_label": ProgressStatus(status).label,
+                    "texts": texts,
+                    "chart": chart,
+                    "contributions": [
+                        (c.unit.short_name, charts.with_unit(c.value, target.unit))
+                        for c in contributions.get(target.pk, [])
+                    ],
+                }
+            )
+        lines = selectors.approved_lines(initiative, period)
+        by_measure = defaultdict(list)
+        for line in lines:
+            by_measure[line.measure_id].append(line)
+        measures = []
+        for measure in initiative.measures.all():
+            measure_lines = by_measure.get(measure.pk, [])
+            counts = Counter(line.status for line in measure_lines)
+            measure.bar = measure_bar(counts, width=160)
+            measure.approved_lines = measure_lines
+            measure.part_title = next((p.title for p in parts if p.pk == measure.part_id), "")
+            measures.append(measure)
+        snapshot = selectors.initiative_snapshot(initiative, period)
+        context.update(
+            target_rows=target_rows,
+            measures=measures,
+            snapshot=snapshot,
+            chips=status_chips(snapshot.targets_by_status if snapshot else {}),
+            overall_bar=measure_bar(snapshot.lines_by_status if snapshot else {}, width=320),
+            measure_legend=[(s.label, charts.MEASURE_STATUS_COLORS[s.value]) for s in MeasureStatus],
+            line_count=len(lines),
+        )
+        return context
+
+
+def _year_ends(shown):
+    """{year: the last shown period of that year}."""
+    ends = {}
+    for p in shown:
+        ends[p.year] = p
+    return ends
+
+
+def explain_rule(target, period, shown, snaps, history, regional=None):
+    """(rule sentence, worked example from the target's own snapshots) for the target page."""
+    current = snaps.get(period.pk)
+    unit = target.unit
+    label = period.label
+    if target.external:
+        rule = _("外部数据：由省纲要办依据抽样调查或监测结果录入，取截至该期最近一次的结果，不累加。")
+        if current and current.actual is not None:
+            return rule, _("截至%(period)s为 %(value)s。") % {
+                "period": label,
+                "value": charts.with_unit(current.actual, unit),
+            }
+        return rule, _("截至%(period)s尚无调查（监测）结果。") % {"period": label}
+    if target.per_region:
+        money = target.measure_kind == MeasureKind.MONEY
+        if money:
+            rule = _("分地区考核：逐个地区比较本年度科普经费与目标值，统计达标地区数。")
+        else:
+            rule = _(
+                "分地区考核：逐个地区用本年度科普经费（万元）除以常住人口（万人）得出人均科普经费（元/人），与目标值比较，统计达标地区数。"
+            )
+        reported = [(r, s) for r, s, _u in (regional or []) if s is not None and s.funding is not None]
+        if not reported:
+            return rule, _("截至%(period)s尚无审核通过的地区经费数据。") % {"period": label}
+        region, snap = reported[0]
+        met = sum(1 for _r, s in reported if _region_met(target, s))
+        total = len(regional)
+        if money:
+            sample = _("%(region)s %(funding)s万元，%(verdict)s") % {
+                "region": region.name,
+                "funding": charts.fmt(snap.funding),
+                "verdict": _("达标") if _region_met(target, snap) else _("未达标"),
+            }
+        else:
+            sample = _("%(region)s %(funding)s万元 ÷ %(population)s万人 = %(pc)s 元/人，%(verdict)s") % {
+                "region": region.name,
+                "funding": charts.fmt(snap.funding),
+                "population": charts.fmt(snap.population),
+                "pc": charts.fmt(snap.per_capita),
+                "verdict": _("达标") if _region_met(target, snap) else _("未达标"),
+            }
+        return rule, _("截至%(period)s：%(sample)s；%(total)s 个地区中 %(met)s 个达标。") % {
+            "period": label,
+            "sample": sample,
+            "total": total,
+            "met": met,
+        }
+    if target.combine == Combine.INCREMENT:
+        return _explain_increment(target, period, shown, current, history)
+    if target.combine == Combine.LEVEL:
+        rule = _("现值：取最近一期审核通过的数值，不累加。")
+        if current is None or current.actual is None:
+            return rule, _("截至%(period)s尚无审核通过的数据。") % {"period": label}
+        previous = None
+        for p in reversed([p for p in shown if p.key < period.key]):
+            snap = snaps.get(p.pk)
+            if snap is not None and snap.actual is not None:
+                previous = snap.actual
+                break
+            if target.time_scope == TimeScope.PER_YEAR and p.year != period.year:
+                break
+        text = _("%(period)s为 %(value)s") % {
+            "period": label,
+            "value": charts.with_unit(current.actual, unit),
+        }
+        if previous is not None:
+            text += _("（上期 %(value)s）") % {"value": charts.with_unit(previous, unit)}
+        return rule, text + "。"
+    if target.combine == Combine.COVERAGE:
+        rule = _("覆盖率：取最近一期审核通过的已覆盖数与应覆盖总数，不累加。")
+        if current is None or current.actual is None:
+            return rule, _("截至%(period)s尚无审核通过的数据。") % {"period": label}
+        return rule, _("截至%(period)s：已覆盖 %(value)s，目标 %(target)s。") % {
+            "period": label,
+            "value": charts.with_unit(current.actual, unit),
+            "target": target.bound_text,
+        }
+    rule = _("里程碑：任一报送单位报告已完成即视为完成。")
+    done = current is not None and current.actual is not None and current.actual >= 1
+    return rule, (_("截至%(period)s：已完成。") if done else _("截至%(period)s：尚未完成。")) % {
+        "period": label
+    }
+
+
+def _region_met(target, snap):
+    metric = snap.funding if target.measure_kind == MeasureKind.MONEY else snap.per_capita
+    return metric is not None and metric >= target.value
+
+
+def _explain_increment(target, period, shown, current, history):
+    unit = target.unit
+    per_year = target.time_scope == TimeScope.PER_YEAR
+    if per_year:
+        rule = _("增量累计（每年）：将各单位当年各季度审核通过的新增数相加，每年重新计算。")
+        steps = [p for p in shown if p.year == period.year]
+    else:
+        rule = _("增量累计：将各单位各季度审核通过的新增数相加。")
+        steps = list(_year_ends(shown).values())
+    if current is None or current.actual is None:
+        return rule, _("截至%(period)s尚无审核通过的数据。") % {"period": period.label}
+    values = {(row.unit_id, row.period_id): row.value or Decimal(0) for row in history}
+    units = {}
+    for row in history:
+        units.setdefault(row.unit_id, row.unit)
+    terms = []
+    for unit_id, unit_obj in units.items():
+        before = Decimal(0)
+        for step in steps:
+            now = values.get((unit_id, step.pk), before)
+            if now != before:
+                step_label = (
+                    (_("第%(q)s季度") % {"q": step.quarter})
+                    if per_year
+                    else (_("%(year)s年") % {"year": step.year})
+                )
+                terms.append((unit_obj.short_name, step_label, now - before))
+            before = now
+    prefix = (
+        _("%(year)s年截至第%(q)s季度") % {"year": period.year, "q": period.quarter}
+        if per_year
+        else _("截至%(period)s") % {"period": period.label}
+    )
+    total = charts.with_unit(current.actual, unit)
+    by_unit = defaultdict(list)
+    for name, step, amount in terms:
+        by_unit[name].append((step, amount))
+    if len(by_unit) == 1 or len(terms) > 8:
+        if len(terms) > 8:  # too long to read: one term per unit
+            parts = [f"{name} {charts.fmt(sum(a for _s, a in items))}" for name, items in by_unit.items()]
+        else:
+            name, items = next(iter(by_unit.items()))
+            parts = [f"{name} " + " + ".join(f"{step} {charts.fmt(amount)}" for step, amount in items)]
+        text = _("%(prefix)s：%(terms)s = %(total)s。") % {
+            "prefix": prefix,
+            "terms": " + ".join(parts) if parts else "0",
+            "total": total,
+        }
+    else:
+        groups = [
+            f"{name} " + " + ".join(f"{step} {charts.fmt(amount)}" for step, amount in items)
+            for name, items in by_unit.items()
+        ]
+        text = _("%(prefix)s：%(terms)s；合计 %(total)s。") % {
+            "prefix": prefix,
+            "terms": "；".join(groups),
+            "total": total,
+        }
+    return rule, text
+
+
+class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
+    """A target: trend chart, contributions by unit (and by region), the combination rule with
+    a worked example, and the units behind a lagging target."""
+
+    template_name = "reports/target.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.resolve_period()
+        target = selectors.target_with_related(self.plan, self.kwargs["code"])
+        if target is None:
+            raise Http404(_("没有这个目标指标。"))
+        context = super().get_context_data(target=target, **self.period_context(), **kwargs)
+        if period is None:
+            return context
+        shown = self.shown_periods
+        ids = [p.pk for p in shown]
+        snaps = selectors.target_series([target.pk], ids).get(target.pk, {})
+        snap = snaps.get(period.pk)
+        status = snap.status if snap else ProgressStatus.NO_DATA
+        texts = value_texts(target, snap)
+        history = [snaps.get(p.pk) for p in shown]
+        labels = [short_label(p) for p in shown]
+        table = [
+            {
+                "period": p,
+                "texts": value_texts(target, h),
+                "status_label": ProgressStatus(h.status).label if h else "—",
+            }
+            for p, h in zip(shown, history, strict=True)
+        ]
+        chart = charts.line_chart(
+            [h.actual if h else None for h in history],
+            [h.expected if h else None for h in history] if not target.per_region else None,
+            (snap.regions_total if snap else None)
+            if target.per_region
+            else (target.value if target.combine != Combine.MILESTONE else None),
+            labels,
+            _("个地区") if target.per_region else target.unit,
+            _("%(code)s %(name)s：实际完成值、序时进度目标值与目标值")
+            % {"code": target.code, "name": target.name}
+            if not target.per_region
+            else _("%(code)s %(name)s：达标地区数") % {"code": target.code, "name": target.name},
+            _(
+                "截至%(period)s，实际完成值 %(actual)s，序时进度目标值 %(expected)s，目标值 %(target)s，状态 %(status)s。"
+            )
+            % {
+                "period": period.label,
+                "actual": texts["actual"],
+                "expected": texts["expected"],
+                "target": target.bound_text,
+                "status": ProgressStatus(status).label,
+            },
+            baseline=(snap.baseline if snap and snap.baseline is not None else target.baseline_value)
+            if not target.per_region
+            else None,
+            width=960,
+            height=360,
+        )
+        contribution_rows = selectors.contribution_history(target, ids)
+        current_contributions = sorted(
+            (c for c in contribution_rows if c.period_id == period.pk),
+            key=lambda c: (-(c.value or 0), c.unit.sort_order),
+        )
+        total = sum((c.value or 0) for c in current_contributions)
+        for c in current_contributions:
+            c.text = charts.with_unit(c.value, target.unit)
+            c.share = (
+                percent(c.value / total)
+                if target.combine == Combine.INCREMENT and total and c.value is not None
+                else None
+            )
+        contribution_chart = charts.hbar_chart(
+            [(c.unit.short_name, c.value) for c in current_contributions],
+            target.unit,
+            _("%(code)s 各单位贡献（截至%(period)s）") % {"code": target.code, "period": period.label},
+        )
+        regional = selectors.regional_standing(target, period) if target.per_region else None
+        region_rows = []
+        if regional:
+            for region, region_snap, government in regional:
+                region_rows.append(
+                    {
+                        "region": region,
+                        "snap": region_snap,
+                        "unit": government,
+                        "met": _region_met(target, region_snap) if region_snap else None,
+                    }
+                )
+        # Regions below the bound first: the office reads down from the problems.
+        region_rows.sort(key=lambda r: {False: 0, None: 1, True: 2}[r["met"]])
+        rule, example = explain_rule(target, period, shown, snaps, contribution_rows, regional)
+        lagging = status in (ProgressStatus.BEHIND, ProgressStatus.FAR_BEHIND)
+        behind = self.units_behind(target, ids, region_rows)
+        context.update(
+            snap=snap,
+            status=status,
+            status_label=ProgressStatus(status).label,
+            texts=texts,
+            chart=chart,
+            history_table=table,
+            contributions=current_contributions,
+            contribution_chart=contribution_chart,
+            contribution_total=charts.with_unit(total, target.unit),
+            show_share=target.combine == Combine.INCREMENT,
+            region_rows=region_rows,
+            rule=rule,
+            example=example,
+            lagging=lagging,
+            behind=behind,
+        )
+        return context
+
+    def units_behind(self, target, period_ids, region_rows):
+        """The reporting units with their latest approved figure and the problems they reported
+        (for a per-region target: the governments of the regions below the bound)."""
+        if target.per_region:
+            rows = [r for r in region_rows if r["met"] is not True and r["unit"] is not None]
+            units = [r["unit"] for r in rows]
+            figures = {
+                r["unit"].pk: (
+                    charts.with_unit(
+                        r["snap"].funding
+                        if target.measure_kind == MeasureKind.MONEY
+                        else r["snap"].per_capita,
+                        target.unit,
+                    )
+                    if r["snap"]
+                    else "—"
+                )
+                for r in rows
+            }
+            problems = selectors.latest_problems([u.pk for u in units], period_ids)
+        else:
+            units = list(target.reporting_units.all()) or [target.owner_unit]
+            latest = selectors.latest_figures(target, [u.pk for u in units], period_ids)
+            figures = {
+                u.pk: (
+                    f"{figure_text(target, latest[u.pk])}（{latest[u.pk].submission.period.label}）"
+                    if u.pk in latest
+                    else _("尚无审核通过的数据")
+                )
+                for u in units
+            }
+            problems = selectors.latest_problems([u.pk for u in units], period_ids, target.initiative)
+        return [
+            {
+                "unit": u,
+                "figure": figures.get(u.pk, "—"),
+                "problems_period": problems[u.pk][0] if u.pk in problems else None,
+                "problems": problems[u.pk][1] if u.pk in problems else [],
+            }
+            for u in units
+        ]
+
+
+class UnitView(DashboardAccessMixin, PeriodMixin, TemplateView):
+    """A unit: its measures and their status in the chosen period, its approved figures over
+    time, and its submission history."""
+
+    template_name = "reports/unit.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.resolve_period()
+        unit = get_object_or_404(Unit.objects.select_related("region"), code=self.kwargs["code"])
+        context = super().get_context_data(unit=unit, **self.period_context(), **kwargs)
+        if period is None:
+            return context
+        shown = self.shown_periods
+        ids = [p.pk for p in shown]
+        submission = selectors.unit_submission(unit, period)
+        lines = (
+            {line.measure_id: line for line in submission.lines.all() if line.measure_id}
+            if submission
+            else {}
+        )
+        measures = selectors.unit_measures(unit, self.plan)
+        for measure in measures:
+            measure.line = lines.get(measure.pk)
+        work_lines = [line for line in submission.lines.all() if line.work_point_id] if submission else []
+        figures = selectors.unit_figures(unit, ids)
+        by_target = defaultdict(dict)
+        targets = {}
+        for figure in figures:
+            targets.setdefault(figure.target_id, figure.target)
+            by_target[figure.target_id][figure.submission.period_id] = figure
+        figure_periods = [p for p in shown if any(p.pk in f for f in by_target.values())]
+        figure_rows = [
+            {
+                "period": p,
+                "cells": [figure_text(t, by_target[t.pk].get(p.pk)) for t in targets.values()],
+            }
+            for p in figure_periods
+        ]
+        history = selectors.unit_history(unit, ids)
+        heat_labels = _heat_labels()
+        history_rows = []
+        for p in reversed(shown):
+            row = history.get(p.pk)
+            kind = selectors.heat_kind(row.status, row.timeliness) if row else "none"
+            history_rows.append(
+                {
+                    "period": p,
+                    "row": row,
+                    "kind": kind,
+                    "status_label": SubmissionStatus(row.status).label if row else "—",
+                    "timeliness_label": Timeliness(row.timeliness).label if row else "—",
+                }
+            )
+        late = sum(1 for r in history.values() if r.timeliness == Timeliness.LATE)
+        missing = sum(1 for r in history.values() if r.timeliness == Timeliness.MISSING)
+        context.update(
+            submission=submission,
+            measures=measures,
+            work_lines=work_lines,
+            figure_targets=list(targets.values()),
+            figure_rows=figure_rows,
+            history_rows=history_rows,
+            late_count=late,
+            missing_count=missing,
+            heat_labels=heat_labels,
+        )
+        return context
+
+
+class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
+    """A region: per-capita funding per year against its bound (1.5 元 for prefectures and
+    counties, 2.2 元 for the province) and, for counties, funding against the 25万元 floor."""
+
+    template_name = "reports/region.html"
+
+    def get_context_data(self, **kwargs):
+        period = self.resolve_period()
+        region = get_object_or_404(
+            Region.objects.select_related("parent").prefetch_related("governments"), code=self.kwargs["code"]
+        )
+        context = super().get_context_data(region=region, **self.period_context(), **kwargs)
+        if period is None:
+            return context
+        shown = self.shown_periods
+        bounds = selectors.funding_targets(self.plan, region.level)
+        per_capita_target = next((t for t in bounds if t.measure_kind == MeasureKind.MONEY_PER_CAPITA), None)
+        funding_target = next((t for t in bounds if t.measure_kind == MeasureKind.MONEY), None)
+        ends = _year_ends(shown)
+        history = selectors.region_history(region, [p.pk for p in ends.values()])
+        province_values = {}
+        if region.level == RegionLevel.PROVINCE and per_capita_target is not None:
+            # The province's figure is T29, which 省财政厅 reports as a target figure.
+            province_values = {
+                pid: s.actual
+                for pid, s in selectors.target_series([per_capita_target.pk], [p.pk for p in ends.values()])
+                .get(per_capita_target.pk, {})
+                .items()
+            }
+        years = []
+        for year, p in ends.items():
+            snap = history.get(p.pk)
+            per_capita = snap.per_capita if snap else province_values.get(p.pk)
+            years.append(
+                {
+                    "year": year,
+                    "period": p,
+                    "funding": snap.funding if snap else None,
+                    "population": snap.population if snap else None,
+                    "per_capita": per_capita,
+                    "per_capita_met": (per_capita >= per_capita_target.value)
+                    if per_capita is not None and per_capita_target
+                    else None,
+                    "funding_met": (snap.funding >= funding_target.value)
+                    if snap and snap.funding is not None and funding_target
+                    else None,
+                }
+            )
+        per_capita_chart = charts.hbar_chart(
+            [(_("%(year)s年") % {"year": y["year"]}, y["per_capita"]) for y in years],
+            _("元/人"),
+            _("%(region)s 人均科普经费（元/人）") % {"region": region.name},
+            reference=per_capita_target.value if per_capita_target else None,
+            reference_label=_("目标值 %(v)s 元/人") % {"v": charts.fmt(per_capita_target.value)}
+            if per_capita_target
+            else None,
+        )
+        funding_chart = None
+        if funding_target is not None:
+            funding_chart = charts.hbar_chart(
+                [(_("%(year)s年") % {"year": y["year"]}, y["funding"]) for y in years],
+                _("万元"),
+                _("%(region)s 年度科普经费（万元）") % {"region": region.name},
+                reference=funding_target.value,
+                reference_label=_("目标值 %(v)s 万元") % {"v": charts.fmt(funding_target.value)},
+            )
+        children, child_target = [], None
+        child_level = {
+            RegionLevel.PROVINCE: RegionLevel.PREFECTURE,
+            RegionLevel.PREFECTURE: RegionLevel.COUNTY,
+        }
+        if region.level in child_level:
+            child_target = next(
+                (
+                    t
+                    for t in selectors.funding_targets(self.plan, child_level[region.level])
+                    if t.measure_kind == MeasureKind.MONEY_PER_CAPITA
+                ),
+                None,
+            )
+            for child, child_snap in selectors.children_at(region, period):
+                children.append(
+                    {
+                        "region": child,
+                        "snap": child_snap,
+                        "met": (child_snap.per_capita >= child_target.value)
+                        if child_target and child_snap and child_snap.per_capita is not None
+                        else None,
+                    }
+                )
+        context.update(
+            years=years,
+            per_capita_target=per_capita_target,
+            funding_target=funding_target,
+            per_capita_chart=per_capita_chart,
+            funding_chart=funding_chart,
+            children=children,
+            child_target=child_target,
+            governments=list(region.governments.all()),
+        )
+        return context
