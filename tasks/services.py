@@ -305,7 +305,9 @@ def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
     return changed
 
 
-def finish_edit(submission: Submission, *, by, action=EventAction.SAVED, comment="", changed=True) -> Submission:
+def finish_edit(
+    submission: Submission, *, by, action=EventAction.SAVED, comment="", changed=True
+) -> Submission:
     """Bump the version (so other open copies become stale) and record the edit.
 
     A save that changed nothing leaves no event and keeps the version.
