@@ -357,6 +357,7 @@ def _transition(submission_id, *, by, allowed_from, to, action, comment="", chec
         submission.revision += 1
     submission.version += 1
     submission.updated_by = by
+    submission._history_user = by  # also outside a web request (API, jobs)
     submission.save()
     SubmissionEvent.objects.create(
         submission=submission, action=action, actor=by, from_status=before, to_status=to, comment=comment

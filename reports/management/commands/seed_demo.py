@@ -1,4 +1,13 @@
-"""manage.py seed_demo: demo accounts (and, later, demo progress data) for trying the portal."""
+"""manage.py seed_demo: demo accounts and five years of demo progress data for trying the portal.
+
+    python manage.py seed_demo [--password P] [--seed N] [--scale N] [--no-progress]
+                               [--reset-progress] [--units CODE,CODE]
+
+Accounts: admin, office, viewer, and <unit code>-reporter / -approver for every real unit.
+Progress: see ``reports.demo``; a unit that already has forms is left alone, so running the
+command again changes nothing. ``--scale N`` adds 101 × (N − 1) synthetic county governments
+(44 + 101 × 29 ≈ 3,000 county units at 30×) with their own demo data, for benchmarks.
+"""
 
 import secrets
 
@@ -6,20 +15,48 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from reports import demo
+from tasks.choices import SubmissionStatus
 from units.choices import Role
 from units.models import Membership, Unit
 
 
 class Command(BaseCommand):
-    help = "创建演示账号：admin、office、viewer，以及每个单位的 <单位代码>-reporter 和 <单位代码>-approver。"
+    help = "创建演示账号（admin、office、viewer，以及每个单位的 <单位代码>-reporter 和 <单位代码>-approver）和演示进度数据。"
 
     def add_arguments(self, parser):
         parser.add_argument("--password", help="所有演示账号的密码（不指定则随机生成并打印）")
+        parser.add_argument(
+            "--seed", type=int, default=demo.DEFAULT_SEED, help="随机数种子：同一种子生成相同的数据"
+        )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help="压力测试规模：N>1 时另建 101×(N−1) 个模拟县级单位及其数据（30 倍约 3000 个县级单位）",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="只创建演示账号，不生成进度数据")
+        parser.add_argument(
+            "--reset-progress", action="store_true", help="删除已有报送数据后重新生成（不改动实施方案）"
+        )
+        parser.add_argument("--units", help="只为这些单位生成数据（以逗号分隔的单位代码）")
 
     def handle(self, *args, **options):
         if not Unit.objects.exists():
-            raise CommandError("尚未载入实施方案，请先运行 python manage.py load_plan。")
+            raise CommandError(_("尚未载入实施方案，请先运行 python manage.py load_plan。"))
+        if options["scale"] < 1:
+            raise CommandError(_("--scale 必须是不小于 1 的整数。"))
+        codes = None
+        if options["units"]:
+            codes = [c.strip() for c in options["units"].split(",") if c.strip()]
+            unknown = sorted(
+                set(codes) - set(Unit.objects.filter(code__in=codes).values_list("code", flat=True))
+            )
+            if unknown:
+                raise CommandError(_("没有这些单位代码：%(codes)s") % {"codes": "，".join(unknown)})
+
         password = options["password"] or secrets.token_urlsafe(9)
         created = self.create_accounts(password)
         self.stdout.write(
@@ -29,6 +66,63 @@ class Command(BaseCommand):
         self.stdout.write(
             "  jyt-reporter / jyt-approver（省教育厅填报员 / 审核员），其他单位同理，如 kx-reporter、xiningshi-reporter"
         )
+        if options["no_progress"]:
+            return
+
+        added = demo.ensure_synthetic_units(options["scale"])
+        if added:
+            self.stdout.write(_("模拟县级单位：新建 %(n)s 个。") % {"n": added})
+        result = demo.build_demo_progress(
+            seed=options["seed"],
+            unit_codes=codes,
+            reset=options["reset_progress"],
+            log=self.progress if options["scale"] > 1 else None,
+        )
+        if not result.created and not result.missing:
+            self.stdout.write(_("演示数据已存在，未做更改。（如需重新生成，请加 --reset-progress）"))
+            return
+        counts = result.submissions
+        self.stdout.write(
+            _(
+                "演示进度数据：%(units)s 个单位，报送表 %(total)s 张（已通过 %(approved)s，已提交 %(submitted)s，"
+                "已退回 %(returned)s，草稿 %(draft)s；逾期提交 %(late)s，未报 %(missing)s），"
+                "措施进展 %(lines)s 行，指标数据 %(figures)s 条，地区科普经费 %(regions)s 条，"
+                "操作记录 %(events)s 条，历史记录 %(history)s 条，消息提醒 %(notifications)s 条；"
+                "用时 %(seconds).1f 秒。"
+            )
+            % {
+                "units": result.units,
+                "total": result.created,
+                "approved": counts[SubmissionStatus.APPROVED],
+                "submitted": counts[SubmissionStatus.SUBMITTED],
+                "returned": counts[SubmissionStatus.RETURNED],
+                "draft": counts[SubmissionStatus.DRAFT],
+                "late": result.late,
+                "missing": result.missing,
+                "lines": result.lines,
+                "figures": result.figures,
+                "regions": result.region_figures,
+                "events": result.events,
+                "history": result.history,
+                "notifications": result.notifications,
+                "seconds": result.seconds,
+            }
+        )
+        if result.skipped_units:
+            self.stdout.write(_("已有报送数据的 %(n)s 个单位未做更改。") % {"n": result.skipped_units})
+        self.request_rollup()
+
+    def progress(self, done, total):
+        self.stdout.write(_("  已生成 %(done)s / %(total)s 个单位") % {"done": done, "total": total})
+
+    def request_rollup(self):
+        """The bulk rows bypass the approval signal, so ask for one roll-up of the whole plan."""
+        from reports.choices import RunTrigger
+        from reports.services import request_rollup
+        from tasks.selectors import current_plan
+
+        request_rollup(current_plan(), trigger=RunTrigger.MANUAL)
+        self.stdout.write(_("已请求汇总全部报送期（工作看板稍后更新）。"))
 
     @transaction.atomic
     def create_accounts(self, password):
@@ -36,6 +130,8 @@ class Command(BaseCommand):
         hashed = make_password(password)  # hash once: 160+ accounts with one PBKDF2 run, not one each
         wanted = [("admin", None, None), ("office", None, Role.OFFICE), ("viewer", None, Role.VIEWER)]
         for unit in Unit.objects.active():
+            if demo.is_synthetic(unit.code):  # benchmark units (--scale) get no accounts
+                continue
             wanted.append((f"{unit.code}-reporter", unit, Role.REPORTER))
             wanted.append((f"{unit.code}-approver", unit, Role.APPROVER))
         existing = {u.username: u for u in User.objects.filter(username__in=[w[0] for w in wanted])}
