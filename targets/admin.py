@@ -3,6 +3,7 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
 from targets.models import Target, TargetSource
+from units.admin import UnitCodesWidget
 from units.models import Unit
 
 
@@ -13,7 +14,7 @@ class TargetResource(resources.ModelResource):
     reporting_units = fields.Field(
         attribute="reporting_units",
         column_name="reporting_units",
-        widget=widgets.ManyToManyWidget(Unit, field="code", separator=","),
+        widget=UnitCodesWidget(),
     )
 
     class Meta:

@@ -16,7 +16,7 @@ from tasks.models import (
     Submission,
     WorkPoint,
 )
-from units.models import Unit
+from units.admin import UnitCodesWidget
 
 
 class MilestoneInline(admin.TabularInline):
@@ -75,7 +75,7 @@ class WorkPointResource(resources.ModelResource):
     units = fields.Field(
         attribute="units",
         column_name="units",
-        widget=widgets.ManyToManyWidget(Unit, field="code", separator=","),
+        widget=UnitCodesWidget(),
     )
 
     class Meta:

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from import_export import resources
+from import_export import resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
 from units.models import Membership, Region, Unit
@@ -54,3 +54,20 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "unit__name"]
     autocomplete_fields = ["unit"]
     list_select_related = ["user", "unit"]
+
+
+class UnitCodesWidget(widgets.ManyToManyWidget):
+    """Unit codes separated by commas; an unknown code is an error, never silently dropped."""
+
+    def __init__(self):
+        super().__init__(Unit, field="code", separator=",")
+
+    def clean(self, value, row=None, **kwargs):
+        if not value:
+            return Unit.objects.none()
+        codes = [code.strip() for code in str(value).replace("，", ",").split(",") if code.strip()]
+        found = Unit.objects.filter(code__in=codes)
+        missing = sorted(set(codes) - set(found.values_list("code", flat=True)))
+        if missing:
+            raise ValueError(f"未知的单位代码：{'、'.join(missing)}")
+        return found
