@@ -10,7 +10,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from reports.api.reports import ReportRunViewSet
 from reports.api.views import RollupRunViewSet, TargetProgressViewSet
 from targets.api.submissions import SubmissionViewSet
 from tasks.api.reporting import PeriodViewSet
@@ -27,7 +26,6 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("targets", TargetProgressViewSet, basename="target")
 router.register("periods", PeriodViewSet, basename="period")
 router.register("submissions", SubmissionViewSet, basename="submission")
-router.register("reports", ReportRunViewSet, basename="report")
 router.register("rollups", RollupRunViewSet, basename="rollup")
 
 admin.site.site_header = "青海省全民科学素质行动实施进展平台 · 管理"
@@ -42,7 +40,6 @@ urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("reports.office_urls")),
     path("", include("reports.urls")),
-    path("", include("reports.report_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api_token"),
     path("api/v1/", include(router.urls)),
