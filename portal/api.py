@@ -1,5 +1,7 @@
 """Shared pieces of the REST API."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -14,6 +16,14 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+def body_value(request, name):
+    """One field of the request's body; a body that is not an object (a JSON list, a number) is a
+    400 with a message, not an AttributeError."""
+    if not isinstance(request.data, Mapping):
+        raise ValidationError({"detail": _('请求内容应为 JSON 对象，如 {"%(name)s": …}。') % {"name": name}})
+    return request.data.get(name)
 
 
 class StrictFilterBackend(DjangoFilterBackend):
@@ -37,4 +47,80 @@ class StrictFilterBackend(DjangoFilterBackend):
                     "unknown": unknown,
                 }
             )
+        self.check_paging(request)
         return super().filter_queryset(request, queryset, view)
+
+    MAX_LIMIT = 1000
+
+    def check_paging(self, request):
+        """limit and offset are plain integers, the limit at most MAX_LIMIT: a limit beyond what the
+        database's integers hold would otherwise reach the query and fail there (a 500)."""
+        limit, offset = request.query_params.get("limit"), request.query_params.get("offset")
+        if limit is not None and not (
+            limit.isascii() and limit.isdigit() and 0 < int(limit) <= self.MAX_LIMIT
+        ):
+            raise ValidationError(
+                {"limit": [_("limit（每页条数）应为 1 到 %(max)s 之间的整数。") % {"max": self.MAX_LIMIT}]}
+            )
+        if offset is not None and not (offset.isascii() and offset.isdigit()):
+            raise ValidationError({"offset": [_("offset（起始位置）应为不小于 0 的整数。")]})
+
+
+# What every error answer looks like: {"detail": "…"} or {"detail": ["…", …]}, or, for bad fields,
+# {"<field>": ["…"], …} as DRF's validation gives them.
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+    },
+    "additionalProperties": True,
+}
+
+
+def _portal_auto_schema():
+    from drf_spectacular.openapi import AutoSchema
+
+    class PortalAutoSchema(AutoSchema):
+        """drf-spectacular's schema, with the error answers every operation can give documented.
+
+        401 (no or bad token), 403 (the role may not), 429 (throttled) anywhere; 404 where the path
+        names an object; 400 where a query or a body can be wrong; 415 where a body is read. An
+        operation's own description of a code (e.g. 409 with the current version) is kept.
+        """
+
+        def _get_response_bodies(self, direction="response"):
+            responses = super()._get_response_bodies(direction)
+            codes = {
+                "401": "Not logged in, or the token is not valid.",
+                "403": "The user may not do this.",
+                "429": "Too many requests: try again later.",
+            }
+            if "{" in self.path:
+                codes["404"] = "No such object among those the user may read."
+            has_body = self.method in ("POST", "PUT", "PATCH")
+            queried = any(
+                getattr(parameter, "location", None) == "query"
+                for parameter in self.get_override_parameters()
+            )
+            if has_body or queried or self._is_list_view() or self.get_filter_backends():
+                codes["400"] = "A bad query parameter or body (the problems, in Chinese)."
+            if has_body:
+                codes["415"] = "The body's content type is not one the operation reads."
+            for code, description in codes.items():
+                responses.setdefault(
+                    code,
+                    {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": description},
+                )
+            return responses
+
+    return PortalAutoSchema
+
+
+def __getattr__(name):
+    """``PortalAutoSchema`` is built on first use: DRF imports this module (for its filter backend
+    and exception handler) while ``rest_framework.generics`` is still loading, and drf-spectacular's
+    AutoSchema imports that module, so it cannot be imported here at the top."""
+    if name == "PortalAutoSchema":
+        globals()[name] = _portal_auto_schema()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

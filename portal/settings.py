@@ -5,6 +5,8 @@ process, DEBUG on. With ``DEBUG=false`` it refuses to start without ``SECRET_KEY
 ``ALLOWED_HOSTS``.
 """
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -12,6 +14,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import env_bool, env_int, env_list, env_str, env_url
+
+
+def env_rate(name: str, default: str) -> str:
+    """Read a DRF throttle rate such as 30/min (periods: s, sec, m, min, h, hour, d, day)."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 应为“次数/时间单位”，如 30/min，当前值为 {value!r}。"
+            f" ({name} must be a rate such as 30/min: a number, /, then s, min, hour or day.)"
+        )
+    return value
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
@@ -36,6 +50,44 @@ else:
         )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# HTTPS. The production recommendation is HTTPS (SECURE_SSL=true): then `manage.py check --deploy`
+# is silent. On a plain-HTTP intranet leave it off; check --deploy then warns about SSL, HSTS and
+# secure cookies, which is true: passwords and session cookies cross the network in clear.
+SECURE_SSL = env_bool("SECURE_SSL", False)
+# TLS ends at a reverse proxy (nginx) that sets X-Forwarded-Proto and appends the client's
+# address to X-Forwarded-For. Only turn on behind such a proxy: a client could forge both headers.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_SSL_REDIRECT = SECURE_SSL
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer may probe over plain HTTP
+SESSION_COOKIE_SECURE = SECURE_SSL
+CSRF_COOKIE_SECURE = SECURE_SSL
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_SSL else 0, minimum=0)
+# The portal sits on its own host name: includeSubDomains covers only names below it, and
+# preload takes effect only if someone submits the domain to the browsers' list.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_SSL)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_SSL)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Headers on every response (Django's defaults, spelled out so a reader sees them). The
+# Content-Security-Policy comes from portal.security.ContentSecurityPolicyMiddleware.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Sessions end after SESSION_COOKIE_AGE seconds without a request (the expiry slides with each
+# request), and by default when the browser closes.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+# Not on every request (a session write per request): portal.security.SessionRefreshMiddleware
+# slides the expiry at most every SESSION_REFRESH_SECONDS.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 300
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -51,6 +103,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
+    "axes",
     "portal",
     "units",
     "tasks",
@@ -60,15 +113,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every log line of a request carries its id.
+    "portal.logging.RequestContextMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.security.SessionRefreshMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -117,6 +176,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Log-in: django-axes counts failed log-ins (pages, admin and the API token endpoint alike, as
+# they all call authenticate() with the request) and refuses a username from an address after
+# AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES; the office can unlock earlier on
+# /accounts/lockouts/. Log-ins, log-outs and failures are recorded as units.models.AuthEvent.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+# The pair: someone guessing from one address cannot lock the real user out everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "units.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "units.auth.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # units.models.AuthEvent records log-ins and log-outs instead
+AXES_ENABLE_ACCESS_FAILURE_LOG = False  # ... and failures
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -151,6 +230,7 @@ CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", schemes=("redis", "rediss", "amqp", "memory"), default=REDIS_URL
 )
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON in production)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -194,6 +274,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    # Rates are read at each request (portal.security), so tests can change them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.security.AnonRateThrottle",
+        "portal.security.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("API_THROTTLE_ANON", "30/min"),
+        "user": env_rate("API_THROTTLE_USER", "600/min"),
+        "token": env_rate("API_THROTTLE_TOKEN", "10/min"),  # /api/v1/auth/token/, per client address
+    },
+    # Behind a proxy the client is the last address in X-Forwarded-For (the one our proxy added);
+    # otherwise REMOTE_ADDR, and a forged X-Forwarded-For changes nothing.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "青海省全民科学素质行动实施进展平台 API",
@@ -207,19 +300,44 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SubmissionStatusEnum": "tasks.choices.SubmissionStatus",
         "MeasureStatusEnum": "tasks.choices.MeasureStatus",
+        # Named here so the schema (and `check --deploy`, which builds it) has no naming warnings.
+        "RunStatusEnum": "reports.choices.RunStatus",
+        "ReportKindEnum": "reports.choices.ReportKind",
+        "RegionLevelEnum": "units.choices.RegionLevel",
     },
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
+# Logs go to standard error: "json" (one object per line: time, level, logger, message,
+# request_id, user_id, path, status; the default in production) or "plain" (for people).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"环境变量 LOG_FORMAT 应为 json 或 plain，当前值为 {LOG_FORMAT!r}。 (LOG_FORMAT must be json or plain.)"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "portal.logging.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes' INFO lines repeat what portal.auth logs; its warnings (lock-outs) stay.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Reporting rules the office may tune per deployment.

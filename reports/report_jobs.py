@@ -1,8 +1,166 @@
-"""Placeholder replaced by the PDF pipeline (see reports/pdf.py when it lands)."""
+"""Milestone reports as jobs: a run is a row first, then a Celery job that renders it.
+
+``request_report`` checks the request (Chinese messages for bad input), reuses a run already
+queued or running for the same report and cut-off, otherwise creates one and queues
+``reports.generate_report`` after the commit. ``execute_report`` claims the run with a
+conditional update (queued → running), so two workers never render the same run, and carries
+out the pipeline in ``reports.pdf``; any failure marks the run failed with its error and the
+worker goes on to its next job.
+"""
+
+import datetime
+import logging
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reports.choices import ReportKind, RunStatus
+from reports.models import ReportRun
+
+logger = logging.getLogger(__name__)
+
+NEXT_STEPS_MAX = 5000
+PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
+# A run still "running" after this long lost its worker (a report takes seconds): it no longer
+# stands in the way of a new request.
+STALE_AFTER = datetime.timedelta(minutes=30)
+# A run still queued after this long may have missed the broker: a repeated request sends it
+# again (harmless: only one delivery can claim it).
+RESEND_AFTER = datetime.timedelta(minutes=2)
+
+
+def plan_start(plan) -> datetime.date:
+    return datetime.date(plan.start_year, 1, 1)
+
+
+def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None) -> dict:
+    """{field: Chinese message} of what is wrong with a report request (empty when fine).
+
+    ``kind`` is the raw value; ``cutoff`` a date or None (unreadable); ``period`` a Period of
+    the plan or None.
+    """
+    today = today or timezone.localdate()
+    errors = {}
+    if plan is None:
+        return {"kind": _("尚未载入实施方案，无法生成报告。")}
+    choices = "、".join(f"{value}（{label}）" for value, label in ReportKind.choices)
+    if not kind:
+        errors["kind"] = _("请选择报告类型。可选：%(choices)s。") % {"choices": choices}
+    elif kind not in ReportKind.values:
+        errors["kind"] = _("没有这种报告类型：“%(kind)s”。可选：%(choices)s。") % {
+            "kind": kind,
+            "choices": choices,
+        }
+    if cutoff is None:
+        errors["cutoff"] = _("请填写数据截止日期，格式如 2023-12-31。")
+    elif cutoff < plan_start(plan):
+        errors["cutoff"] = _("数据截止日期不能早于实施方案开始实施的日期（%(start)s）。") % {
+            "start": plan_start(plan).isoformat()
+        }
+    elif cutoff > today:
+        errors["cutoff"] = _("数据截止日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()}
+    if kind == ReportKind.QUARTERLY:
+        if period is None:
+            errors["period"] = _("季度简报必须选择报送期（季度）。")
+        elif cutoff is not None and "cutoff" not in errors and cutoff < period.ends_on:
+            errors["period"] = _("%(period)s尚未结束（%(end)s 结束），数据截止日期须不早于该日期。") % {
+                "period": period.label,
+                "end": period.ends_on.isoformat(),
+            }
+    if len(next_steps or "") > NEXT_STEPS_MAX:
+        errors["next_steps"] = _("下一步工作安排不能超过 %(n)s 字。") % {"n": NEXT_STEPS_MAX}
+    return errors
+
+
+def request_report(plan, *, kind, cutoff, period=None, next_steps="", by=None) -> tuple[ReportRun, bool]:
+    """(run, created): queue a report, or return the one already queued or running for the same
+    report and cut-off (a second click must not render it twice). Raises ``ValidationError``
+    with a dict of Chinese messages when the request is wrong; nothing is written then."""
+    errors = check_request(plan, kind=kind, cutoff=cutoff, period=period, next_steps=next_steps)
+    if errors:
+        raise ValidationError(errors)
+    if kind != ReportKind.QUARTERLY:
+        period = None  # a milestone report stands at its cut-off; a period means nothing to it
+    now = timezone.now()
+    with transaction.atomic():
+        same = ReportRun.objects.filter(plan=plan, kind=kind, cutoff=cutoff, period=period)
+        same.filter(status=RunStatus.RUNNING, started_at__lt=now - STALE_AFTER).update(
+            status=RunStatus.FAILED, finished_at=now, error=_("工作进程中断，报告未生成完成，请重新生成。")
+        )
+        pending = same.select_for_update().filter(status__in=PENDING).order_by("created_at", "pk").first()
+        if pending is not None:
+            if pending.status == RunStatus.QUEUED and pending.created_at < now - RESEND_AFTER:
+                transaction.on_commit(lambda: enqueue(pending.pk))
+            return pending, False
+        run = ReportRun.objects.create(
+            plan=plan,
+            kind=kind,
+            cutoff=cutoff,
+            period=period,
+            next_steps=(next_steps or "").strip(),
+            requested_by=by,
+        )
+        transaction.on_commit(lambda: enqueue(run.pk))
+    return run, True
+
+
+def enqueue(run_id: int) -> bool:
+    """Hand a queued run to Celery; with the broker down it stays queued (and says so)."""
+    try:
+        generate_report.delay(run_id)
+    except Exception as exc:  # kombu/redis raise several types; any failure to publish is transient
+        logger.warning("report %s stays queued: broker unavailable (%s)", run_id, exc)
+        return False
+    return True
+
+
+def execute_report(run_id: int) -> ReportRun | None:
+    """Claim a queued run and produce its PDF; None when another worker has it (or it is done)."""
+    from reports import pdf
+
+    claimed = ReportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        progress=0,
+        progress_note="",
+        error="",
+    )
+    if not claimed:
+        return None
+    run = ReportRun.objects.select_related("plan", "period").get(pk=run_id)
+    try:
+        result = pdf.run_pipeline(run)
+    except pdf.ReportError as exc:
+        _fail(run, str(exc))
+    except Exception as exc:  # WeasyPrint, templates, storage: the run fails, the worker goes on
+        logger.exception("report %s failed", run_id)
+        _fail(run, _("生成报告失败：%(error)s") % {"error": f"{type(exc).__name__}: {exc}"})
+    else:
+        ReportRun.objects.filter(pk=run_id).update(
+            status=RunStatus.SUCCEEDED,
+            finished_at=timezone.now(),
+            progress=100,
+            file=result["file"],
+            pages=result["pages"],
+            size=result["size"],
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _fail(run, message):
+    ReportRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=message[:4000]
+    )
+    # A file written before the failure (storage errors after the write) is not kept.
+    if run.file:
+        run.file.delete(save=False)
 
 
 @shared_task(name="reports.generate_report")
 def generate_report(run_id: int):
-    raise NotImplementedError("the PDF pipeline is not built yet")
+    run = execute_report(run_id)
+    return {"run": run_id, "status": run.status if run else None}

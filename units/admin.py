@@ -2,7 +2,7 @@ from django.contrib import admin
 from import_export import resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
-from units.models import Membership, Region, Unit
+from units.models import AuthEvent, Membership, Region, Unit
 
 
 class RegionResource(resources.ModelResource):
@@ -71,3 +71,22 @@ class UnitCodesWidget(widgets.ManyToManyWidget):
         if missing:
             raise ValueError(f"未知的单位代码：{'、'.join(missing)}")
         return found
+
+
+@admin.register(AuthEvent)
+class AuthEventAdmin(admin.ModelAdmin):
+    """The log-in trail, read only: nobody edits an audit record."""
+
+    list_display = ["at", "kind", "username", "actor", "ip_address", "path"]
+    list_filter = ["kind"]
+    search_fields = ["username", "actor", "ip_address"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

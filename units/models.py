@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.choices import RegionLevel, Role, UnitKind
@@ -125,3 +126,45 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()}"
+
+
+class AuthEventKind(models.TextChoices):
+    # Kept here rather than in choices.py only because this model is its single user.
+    LOGIN = "login", _("登录")
+    LOGOUT = "logout", _("退出")
+    LOGIN_FAILED = "login_failed", _("登录失败")  # wrong password, unknown user, or while locked
+    LOCKED_OUT = "locked_out", _("账号锁定")  # the failure that reached the limit, and later ones
+    UNLOCKED = "unlocked", _("解锁")  # by the office, before the cool-off ended
+    TOKEN_ISSUED = "token_issued", _("获取API令牌")
+    TOKEN_REVOKED = "token_revoked", _("撤销API令牌")
+
+
+class AuthEvent(models.Model):
+    """One log-in, log-out, failed log-in, lock-out, unlock or API token change: the accounts' audit trail.
+
+    Names, not foreign keys: the trail outlives a deleted account, and a failed log-in may name
+    a user who does not exist. Never holds a password.
+    """
+
+    kind = models.CharField(_("事件"), max_length=16, choices=AuthEventKind.choices)
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    actor = models.CharField(
+        _("操作人"), max_length=150, blank=True, help_text=_("替他人解锁或撤销令牌的纲要办用户")
+    )
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    path = models.CharField(_("页面"), max_length=255, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("登录记录")
+        verbose_name_plural = _("登录记录")
+        indexes = [
+            # the office's list of the latest events
+            models.Index(fields=["-at"], name="authevent_latest"),
+            # one user's history
+            models.Index(fields=["username", "-at"], name="authevent_user_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.username} · {self.at:%Y-%m-%d %H:%M}"

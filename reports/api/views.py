@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from portal.api import PortalAutoSchema, body_value
 from reports.choices import RunTrigger
 from reports.models import RollupRun, TargetSnapshot
 from reports.services import request_rollup
@@ -107,7 +108,7 @@ class TargetProgressViewSet(TargetViewSet):
 
 
 class RollupRunSerializer(serializers.ModelSerializer):
-    from_period = serializers.PrimaryKeyRelatedField(read_only=True)
+    from_period = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
@@ -129,6 +130,8 @@ class RollupRunSerializer(serializers.ModelSerializer):
 class RollupRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Roll-up runs (read); the office triggers one with POST {"period": id | null}."""
 
+    schema = PortalAutoSchema()
+
     queryset = RollupRun.objects.select_related("from_period")
     serializer_class = RollupRunSerializer
     filterset_fields = ["status", "trigger"]
@@ -144,7 +147,7 @@ class RollupRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise PermissionDenied(_("只有省纲要办可以发起汇总。"))
         plan = current_plan()
         period = None
-        raw = request.data.get("period")
+        raw = body_value(request, "period")
         if raw not in (None, ""):
             if not str(raw).isdigit() or not Period.objects.filter(plan=plan, pk=raw).exists():
                 raise ValidationError({"period": _("报送期不存在。")})

@@ -5,9 +5,9 @@ from targets.models import Target
 
 class TargetSerializer(serializers.ModelSerializer):
     plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    initiative = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    part = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    measure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    initiative = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    part = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    measure = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     owner_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     reporting_units = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     sources = serializers.SlugRelatedField(slug_field="text", many=True, read_only=True)

@@ -34,6 +34,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from portal.api import ERROR_SCHEMA, PortalAutoSchema, body_value
 from targets.models import RegionFigure, TargetFigure
 from targets.services import save_form
 from tasks import services
@@ -76,9 +77,9 @@ class SubmissionListSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     period_label = serializers.CharField(source="period.label", read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Submission
@@ -107,7 +108,7 @@ class SubmissionListSerializer(serializers.ModelSerializer):
 class MeasureLineSerializer(serializers.ModelSerializer):
     """Progress on one measure (or one annual work point) this quarter."""
 
-    measure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    measure = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     initiative = serializers.CharField(source="measure.initiative.code", read_only=True, allow_null=True)
     title = serializers.SerializerMethodField()
 
@@ -193,7 +194,10 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 class SubmissionEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Blank where there is no status before (the form's creation): declared so the schema says so.
+    from_status = serializers.ChoiceField(choices=SubmissionStatus.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=SubmissionStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = SubmissionEvent
@@ -325,9 +329,9 @@ EvidenceUploadSerializer = inline_serializer(
     {"file": serializers.FileField(), "description": serializers.CharField(required=False, allow_blank=True)},
 )
 ErrorSerializer = inline_serializer("SubmissionError", {"detail": serializers.CharField()})
-ProblemsSerializer = inline_serializer(
-    "SubmissionProblems", {"detail": serializers.ListField(child=serializers.CharField())}
-)
+# 400s come from several places (the form's checks, DRF's field validation, a body that is not
+# JSON), so they are documented with the API's general error shape, not one serializer.
+ProblemsSerializer = ERROR_SCHEMA
 StaleSerializer = inline_serializer(
     "SubmissionStaleVersion",
     {"detail": serializers.CharField(), "current_version": serializers.IntegerField()},
@@ -399,6 +403,8 @@ def _version_mismatch(current, status_code, message):
 )
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Quarterly progress forms (季度进展报送): read, create, fill in, submit and review them."""
+
+    schema = PortalAutoSchema()
 
     serializer_class = SubmissionDetailSerializer
     filterset_class = SubmissionFilterSet
@@ -543,8 +549,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except services.StaleEdit as exc:
             code = status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT
             return _version_mismatch(exc.submission.version, code, str(exc))
-        except services.WorkflowError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except services.WorkflowError as exc:  # locked (submitted, approved): 409, as documented
+            return _version_mismatch(submission.version, status.HTTP_409_CONFLICT, str(exc))
         # A Django ValidationError (bad figures) goes to portal.api's handler: 400 with the messages.
         return self._detail_response(saved.pk)
 
@@ -621,7 +627,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def send_back(self, request, pk=None):
-        comment = str(request.data.get("comment") or "")
+        comment = str(body_value(request, "comment") or "")
         return self._workflow_step(
             request, lambda s: services.return_submission(s, by=request.user, comment=comment)
         )
@@ -635,7 +641,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        reason = str(request.data.get("reason") or "")
+        reason = str(body_value(request, "reason") or "")
         return self._workflow_step(
             request, lambda s: services.reopen_submission(s, by=request.user, reason=reason)
         )
@@ -661,7 +667,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             raise ValidationError(_("请选择要上传的文件。"))
         try:
             evidence = services.add_evidence(
-                submission, upload, by=request.user, description=str(request.data.get("description") or "")
+                submission, upload, by=request.user, description=str(body_value(request, "description") or "")
             )
         except PermissionDenied as exc:
             raise _permission_denied(exc) from exc

@@ -18,8 +18,8 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    part = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)  # all members
+    part = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Assignment
@@ -44,7 +44,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
 class MeasureSerializer(serializers.ModelSerializer):
     initiative = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    part = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    part = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Measure

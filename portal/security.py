@@ -1,0 +1,113 @@
+"""Security pieces shared by pages and API: the Content-Security-Policy and the API throttles.
+
+The policy allows scripts, styles and images from the portal itself only: no inline
+``<script>``, no ``onclick=`` handlers, no ``style=""`` attributes, nothing from a CDN (an
+intranet has none). SVG presentation attributes (``fill=``, ``stroke=``) are not styles and
+stay allowed. Django 6 brings its own CSP middleware; until then this small one does.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from rest_framework import throttling
+from rest_framework.settings import api_settings
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
+
+# The Swagger UI (drf-spectacular) at /api/docs/: its scripts are files served by the portal
+# (drf-spectacular-sidecar, and the page's own script as /api/docs/?script, see
+# SpectacularSwaggerSplitView), so script-src stays 'self'. Only its template's small inline
+# <style> block needs 'unsafe-inline' for styles, on that one page.
+API_DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+RELAXED_PATHS = ("/api/docs/",)
+
+
+def content_security_policy(path: str) -> str:
+    """The policy for a page at ``path``."""
+    if path in RELAXED_PATHS:
+        return API_DOCS_CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY
+
+
+class ContentSecurityPolicyMiddleware:
+    """Add the Content-Security-Policy header to every response that does not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code >= 400:
+            # Django's technical 404/500 pages (DEBUG only) are built on inline styles and scripts.
+            return response
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(request.path))
+        return response
+
+
+class LiveRatesMixin:
+    """Read the rates from the settings at each request.
+
+    DRF copies DEFAULT_THROTTLE_RATES onto the throttle class when it is imported, so a later
+    change of the settings (a test's ``settings`` fixture) would go unseen.
+    """
+
+    @property
+    def THROTTLE_RATES(self):  # the name DRF's SimpleRateThrottle reads
+        return api_settings.DEFAULT_THROTTLE_RATES
+
+
+class AnonRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):
+    """Anonymous API calls, per client address (rate "anon")."""
+
+
+class UserRateThrottle(LiveRatesMixin, throttling.UserRateThrottle):
+    """Calls of a logged-in user or token, per user (rate "user")."""
+
+
+class ScopedRateThrottle(LiveRatesMixin, throttling.ScopedRateThrottle):
+    """Calls of a view with ``throttle_scope``, per user or client address (rate of that scope)."""
+
+
+class SessionRefreshMiddleware:
+    """Slide a logged-in session's expiry, but write the session at most every few minutes.
+
+    ``SESSION_SAVE_EVERY_REQUEST`` would cost a database write on every request; refreshing a
+    timestamp every ``SESSION_REFRESH_SECONDS`` keeps inactivity expiry accurate to within that.
+    """
+
+    KEY = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        # Only sessions that carry a log-in: an API call with a token must not create one.
+        if session is not None and user is not None and user.is_authenticated and SESSION_KEY in session:
+            now = int(time.time())
+            last = session.get(self.KEY, 0)
+            if now - last >= settings.SESSION_REFRESH_SECONDS:
+                session[self.KEY] = now  # marks the session modified: saved, cookie re-sent
+        return response
+
+
+def mark_session_fresh(sender, request, user, **kwargs):
+    """At log-in the session is new: no refresh needed on the next request."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SessionRefreshMiddleware.KEY] = int(time.time())

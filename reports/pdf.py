@@ -1,0 +1,665 @@
+"""The PDF pipeline of the milestone reports: freeze → render HTML → WeasyPrint → store.
+
+``freeze`` builds the snapshot (``reports.report_data``) and its checksum; ``render_html``
+turns a snapshot, and nothing else, into the report's HTML from the layouts in
+``templates/reports/pdf/``; ``html_to_pdf`` runs WeasyPrint; ``run_pipeline`` does all of it for
+one claimed ``ReportRun``, recording each step's progress on the row. Re-rendering a stored
+snapshot gives the same text, because rendering reads only the snapshot.
+
+Charts are server-side SVG from ``reports.charts``. Fonts are named explicitly (Noto Serif /
+Sans CJK SC) in the CSS, the charts and the page margins; WeasyPrint subsets and embeds them.
+Before rendering, ``cjk_fonts_installed`` asks fontconfig whether a Noto CJK SC font is there:
+without one WeasyPrint would quietly draw empty boxes, so the run fails with a clear message.
+"""
+
+import datetime
+import logging
+import subprocess
+from collections import Counter
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from reports import charts, report_data
+from reports.choices import ReportKind
+from targets.choices import Combine
+from tasks.choices import InitiativeKind, MeasureStatus
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; a worker's log needs only its warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+HUNDRED = Decimal(100)
+# Counted in whole things or people: an expected value of 5.99 个 reads better as 6 个.
+WHOLE_KINDS = ("count", "persons", "person_times")
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC")
+TEMPLATE = "reports/pdf/report.html"
+
+
+def missing_fonts_message():
+    return _("缺少中文字体，请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）")
+
+
+class ReportError(Exception):
+    """A report that cannot be produced, with a message for the office."""
+
+
+# ---------------------------------------------------------------- pipeline steps
+
+
+def cjk_fonts_installed() -> bool:
+    """Whether fontconfig knows a Noto CJK SC font (``fc-list :lang=zh family``)."""
+    try:
+        result = subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    families = {name.strip() for line in result.stdout.splitlines() for name in line.split(",")}
+    return any(family in families for family in CJK_FAMILIES)
+
+
+def freeze(run):
+    """(snapshot, checksum) of the run's data as of its cut-off."""
+    as_of = report_data.as_of_period(run.plan, run.cutoff, run.period)
+    if as_of is not None and not report_data.rolled_up(as_of):
+        raise ReportError(
+            _("%(period)s的数据尚未汇总，请先在“汇总任务”页面发起汇总，再生成报告。")
+            % {"period": as_of.label}
+        )
+    with translation.override("zh-hans"):  # the report's language, whoever asked for it
+        snapshot = report_data.build_snapshot(
+            plan=run.plan, kind=run.kind, cutoff=run.cutoff, period=run.period, next_steps=run.next_steps
+        )
+    return snapshot, report_data.checksum(snapshot)
+
+
+def render_html(snapshot: dict) -> str:
+    """The report's HTML from a stored snapshot alone (always in Chinese, the report's language)."""
+    with translation.override("zh-hans"):
+        return render_to_string(TEMPLATE, report_context(snapshot))
+
+
+def html_to_pdf(html: str) -> tuple[bytes, int]:
+    """(PDF bytes, page count) from the report's HTML."""
+    from weasyprint import HTML
+
+    document = HTML(string=html).render()
+    return document.write_pdf(), len(document.pages)
+
+
+def render_pdf(snapshot: dict) -> tuple[bytes, int]:
+    """Render a stored snapshot to PDF (fonts checked first)."""
+    if not cjk_fonts_installed():
+        raise ReportError(missing_fonts_message())
+    return html_to_pdf(render_html(snapshot))
+
+
+def file_name(run) -> str:
+    return f"{run.kind}-{run.cutoff.isoformat()}-{run.pk}.pdf"
+
+
+def download_name(run) -> str:
+    """The name the browser saves the file as, e.g. 中期评估报告（截至2023-12-31）.pdf."""
+    label = run.get_kind_display()
+    if run.kind == ReportKind.QUARTERLY and run.period_id:
+        label = f"{label}（{run.period.label}）"
+    return _("%(label)s（截至%(cutoff)s）.pdf") % {"label": label, "cutoff": run.cutoff.isoformat()}
+
+
+def run_pipeline(run):
+    """Freeze, render, write and store the PDF of a claimed (running) run; raise on failure."""
+    from reports.models import ReportRun
+
+    def step(progress, note, **fields):
+        ReportRun.objects.filter(pk=run.pk).update(progress=progress, progress_note=note, **fields)
+
+    step(10, _("冻结数据"))
+    snapshot, digest = freeze(run)
+    step(40, _("渲染页面"), snapshot=snapshot, checksum=digest)
+    if not cjk_fonts_installed():
+        raise ReportError(missing_fonts_message())
+    html = render_html(snapshot)
+    step(70, _("生成PDF"))
+    pdf, pages = html_to_pdf(html)
+    step(100, _("保存文件"))
+    run.file.save(file_name(run), ContentFile(pdf), save=False)
+    return {"file": run.file.name, "pages": pages, "size": len(pdf)}
+
+
+# ---------------------------------------------------------------- what the layouts show
+
+
+def status_classes(final=False):
+    """[(class, label)] of the report's status classes, in order."""
+    if final:
+        return [("achieved", _("已实现")), ("not_achieved", _("未实现")), ("no_data", _("暂无数据"))]
+    return [
+        ("achieved", _("提前实现")),
+        ("ahead", _("快于预期")),
+        ("on_track", _("符合预期")),
+        ("behind", _("滞后于预期")),
+        ("no_data", _("暂无数据")),
+    ]
+
+
+def status_class(status, final=False):
+    """A roll-up status (``ProgressStatus``) as the report's class."""
+    if status == "no_data" or not status:
+        return "no_data"
+    if final:
+        return "achieved" if status == "achieved" else "not_achieved"
+    return "behind" if status == "far_behind" else status
+
+
+CLASS_COLORS = {
+    "achieved": charts.STATUS_COLORS["achieved"],
+    "ahead": charts.STATUS_COLORS["ahead"],
+    "on_track": charts.STATUS_COLORS["on_track"],
+    "behind": charts.STATUS_COLORS["far_behind"],
+    "not_achieved": charts.STATUS_COLORS["far_behind"],
+    "no_data": charts.STATUS_COLORS["no_data"],
+}
+
+
+def _d(value):
+    return None if value is None else Decimal(value)
+
+
+def percent(share, places=1):
+    return "—" if share is None else f"{charts.fmt(Decimal(share) * HUNDRED, places)}%"
+
+
+def rate(part, whole, places=1):
+    return "—" if not whole else f"{charts.fmt(Decimal(part) * HUNDRED / Decimal(whole), places)}%"
+
+
+def date_text(iso):
+    day = datetime.date.fromisoformat(iso)
+    return _("%(y)s年%(m)s月%(d)s日") % {"y": day.year, "m": day.month, "d": day.day}
+
+
+def target_texts(t):
+    """The target's numbers as the tables show them."""
+    unit = t["unit"]
+    if t["per_region"]:
+        actual = (
+            _("达标地区 %(met)s/%(total)s") % {"met": t["regions_met"], "total": t["regions_total"]}
+            if t["regions_met"] is not None
+            else "—"
+        )
+        return {
+            "baseline": "—",
+            "actual": actual,
+            "expected": _("全部地区达标"),
+            "completion": percent(t["completion"]),
+            "forecast": "—",
+        }
+    if t["combine"] == "milestone":
+        actual = "—" if t["actual"] is None else (_("已完成") if _d(t["actual"]) >= 1 else _("未完成"))
+        expected = _("应完成") if t["expected"] is not None and _d(t["expected"]) >= 1 else _("建设中")
+    else:
+        places = 0 if t["measure_kind"] in WHOLE_KINDS else 2
+        actual = charts.with_unit(t["actual"], unit)
+        expected = charts.with_unit(t["expected"], unit, places)
+    baseline = charts.with_unit(t["baseline"], unit) if t["baseline"] is not None else "—"
+    if t["baseline"] is not None and t["baseline_year"]:
+        baseline = f"{baseline}（{t['baseline_year']}年）"
+    return {
+        "baseline": baseline,
+        "actual": actual,
+        "expected": expected,
+        "completion": percent(t["completion"]),
+        "forecast": charts.with_unit(t["forecast"], unit, 0 if t["measure_kind"] in WHOLE_KINDS else 2),
+    }
+
+
+def _target_rows(snapshot, final):
+    labels = dict(status_classes(final))
+    combine_labels = dict(Combine.choices)
+    initiatives = {i["code"]: i for i in snapshot["initiatives"]}
+    rows = []
+    for t in snapshot["targets"]:
+        cls = status_class(t["status"], final)
+        initiative = initiatives.get(t["initiative"])
+        rows.append(
+            {
+                **t,
+                "texts": target_texts(t),
+                "cls": cls,
+                "cls_label": labels[cls],
+                "lagging": cls == "not_achieved" if final else t["status"] in ("behind", "far_behind"),
+                "combine_label": combine_labels.get(t["combine"], ""),
+                "initiative_title": initiative["title"] if initiative else _("主要目标与保障措施"),
+            }
+        )
+    return rows
+
+
+def _class_summary(rows, final):
+    counts = Counter(r["cls"] for r in rows)
+    return [
+        {"cls": cls, "label": label, "n": counts.get(cls, 0), "color": CLASS_COLORS[cls]}
+        for cls, label in status_classes(final)
+    ]
+
+
+def _trend_charts(snapshot, rows):
+    """A small line chart per target with data: actual, expected (序时进度) and the target value."""
+    labels = [p["short"] for p in snapshot["periods"]]
+    result = []
+    for r in rows:
+        series = r["series"]
+        if not series or r["per_region"] or not any(v is not None for v in series["a"]):
+            continue
+        milestone = r["combine"] == "milestone"
+        result.append(
+            charts.line_chart(
+                series["a"],
+                series["e"] if not milestone else None,
+                r["value"] if not milestone else None,
+                labels,
+                r["unit"],
+                _("%(code)s %(name)s") % {"code": r["code"], "name": r["name"]},
+                _("截至%(cutoff)s，实际完成值 %(actual)s，序时进度目标值 %(expected)s，目标值 %(target)s。")
+                % {
+                    "cutoff": snapshot["cutoff"],
+                    "actual": r["texts"]["actual"],
+                    "expected": r["texts"]["expected"],
+                    "target": r["bound_text"],
+                },
+                baseline=r["baseline"] if not milestone else None,
+                width=420,
+                height=205,
+                css_class="chart trend",
+            )
+        )
+        result[-1] = {"code": r["code"], "name": r["name"], "svg": result[-1], "cls_label": r["cls_label"]}
+    return result
+
+
+def _completion_chart(rows):
+    data = [
+        (f"{r['code']} {r['name']}", _d(r["completion"]) * HUNDRED)
+        for r in rows
+        if r["completion"] is not None and not r["per_region"] and r["combine"] != "milestone"
+    ]
+    return charts.hbar_chart(
+        data,
+        "%",
+        _("各目标指标完成率（实际完成值 ÷ 目标值）"),
+        reference=Decimal(100),
+        reference_label=_("目标值 100%"),
+        width=640,
+        css_class="chart completion",
+    )
+
+
+# ---------------------------------------------------------------- compliance and overview
+
+
+def _heat_legend():
+    """[(css kind, one-character mark, label)] of the compliance matrix, in legend order."""
+    return [
+        ("approved_on_time", "√", _("已通过（按时）")),
+        ("approved_late", pgettext("compliance mark", "逾"), _("已通过（逾期）")),
+        ("submitted", pgettext("compliance mark", "审"), _("已提交")),
+        ("returned", pgettext("compliance mark", "退"), _("已退回")),
+        ("draft", pgettext("compliance mark", "草"), _("草稿")),
+        ("missing", "×", _("未报")),
+        ("pending", "", _("未到期")),
+    ]
+
+
+def _heat_kind(status, timely):
+    """The compliance cell of a submission status and timeliness code (see report_data)."""
+    if status == "A":
+        return "approved_late" if timely == "L" else "approved_on_time"
+    if status == "S":
+        return "submitted"
+    if status == "R":
+        return "returned"
+    if timely == "M":
+        return "missing"
+    if status == "D":
+        return "draft"
+    return "pending"
+
+
+def _compliance(snapshot):
+    periods = snapshot["periods"]
+    legend = _heat_legend()
+    cell = {kind: (kind, mark, label) for kind, mark, label in legend}
+    units = []
+    per_period = [Counter() for _p in periods]
+    for u in snapshot["compliance"]:
+        timely = Counter(u["timely"])
+        status = Counter(u["status"])
+        due = timely["O"] + timely["L"] + timely["M"]
+        for i, (s, t) in enumerate(zip(u["status"], u["timely"], strict=True)):
+            per_period[i][t] += 1
+            per_period[i]["approved"] += s == "A"
+        units.append(
+            {
+                "name": u["name"],
+                "local": u["local"],
+                "low": bool(due) and timely["O"] * 5 < due * 4,  # on time in under 80 % of periods
+                "late_now": bool(u["timely"]) and u["timely"][-1] == "L",
+                "missing_now": bool(u["timely"]) and u["timely"][-1] == "M",
+                "due": due,
+                "on_time": timely["O"],
+                "late": timely["L"],
+                "missing": timely["M"],
+                "approved": status["A"],
+                "rate": rate(timely["O"], due),
+                "cells": [cell[_heat_kind(s, t)] for s, t in zip(u["status"], u["timely"], strict=True)],
+            }
+        )
+    period_rows = []
+    for p, c in zip(periods, per_period, strict=True):
+        due = c["O"] + c["L"] + c["M"]
+        period_rows.append(
+            {
+                "label": p["label"],
+                "short": p["short"],
+                "due": due,
+                "on_time": c["O"],
+                "late": c["L"],
+                "missing": c["M"],
+                "approved": c["approved"],
+                "rate": rate(c["O"], due),
+                "share": (Decimal(c["O"]) * HUNDRED / Decimal(due)) if due else None,
+            }
+        )
+    totals = Counter()
+    for u in units:
+        for key in ("due", "on_time", "late", "missing", "approved"):
+            totals[key] += u[key]
+    years = []
+    for p in periods:
+        year = p["key"] // 10
+        if years and years[-1]["year"] == year:
+            years[-1]["span"] += 1
+        else:
+            years.append({"year": year, "span": 1})
+    heads = [_("基") if p["baseline"] else str(p["key"] % 10) for p in periods]
+    return {
+        "units": units,
+        "periods": period_rows,
+        "totals": dict(totals, rate=rate(totals["on_time"], totals["due"])),
+        "years": years,
+        "heads": heads,
+        "legend": legend,
+        "chart": charts.hbar_chart(
+            [(r["short"], r["share"]) for r in period_rows],
+            "%",
+            _("各报送期按时报送率"),
+            reference=Decimal(100),
+            reference_label=_("全部按时 100%"),
+            width=640,
+            css_class="chart compliance",
+        ),
+    }
+
+
+def _lines_text(lines_by_status):
+    parts = [
+        f"{s.label} {lines_by_status.get(s.value, 0)}" for s in MeasureStatus if lines_by_status.get(s.value)
+    ]
+    return "、".join(parts)
+
+
+def _initiatives(snapshot, rows):
+    by_code = {r["code"]: r for r in rows}
+    result = []
+    for i in snapshot["initiatives"]:
+        lines = i["lines_by_status"]
+        result.append(
+            {
+                **i,
+                "target_rows": [by_code[c] for c in i["targets"] if c in by_code],
+                "line_total": sum(lines.values()),
+                "lines_text": _lines_text(lines),
+                "bar": charts.stacked_bar(
+                    [(s.label, lines.get(s.value, 0)) for s in MeasureStatus],
+                    [charts.MEASURE_STATUS_COLORS[s.value] for s in MeasureStatus],
+                    width=320,
+                    height=12,
+                    title=_("%(title)s 措施推进情况") % {"title": i["title"]},
+                ),
+                "is_action": i["kind"] == InitiativeKind.ACTION,
+            }
+        )
+    return result
+
+
+def _funding(snapshot):
+    funding = snapshot.get("funding")
+    if not funding:
+        return None
+    floors = {k: _d(v) for k, v in funding["floors"].items()}
+
+    def met(value, floor):
+        if value is None or floor is None:
+            return None
+        return _d(value) >= floor
+
+    prefectures, counties = [], []
+    for r in funding["regions"]:
+        row = {
+            **r,
+            "per_capita_met": met(r["per_capita"], floors.get(r["level"])),
+            "funding_met": met(r["funding"], floors.get(f"{r['level']}_funding")),
+        }
+        (prefectures if r["level"] == "prefecture" else counties).append(row)
+
+    def count(rows, key):
+        reported = [r for r in rows if r[key] is not None]
+        return {"met": sum(1 for r in reported if r[key]), "reported": len(reported), "total": len(rows)}
+
+    province_met = met(funding["province"], floors.get("province"))
+    return {
+        "year": funding["year"],
+        "floors": {k: charts.fmt(v) for k, v in floors.items()},
+        "province": funding["province"],
+        "province_met": province_met,
+        "prefectures": prefectures,
+        "counties": counties,
+        "prefecture_count": count(prefectures, "per_capita_met"),
+        "county_count": count(counties, "per_capita_met"),
+        "county_funding_count": count(counties, "funding_met"),
+        "chart": charts.hbar_chart(
+            [(r["name"], _d(r["per_capita"])) for r in prefectures],
+            _("元/人"),
+            _("%(year)s年各市州人均科普经费（元/人）") % {"year": funding["year"] or "—"},
+            reference=floors.get("prefecture"),
+            reference_label=_("目标值 %(v)s 元/人") % {"v": charts.fmt(floors.get("prefecture"))}
+            if floors.get("prefecture") is not None
+            else None,
+            width=640,
+            css_class="chart funding",
+        ),
+    }
+
+
+def _overview(snapshot, compliance, summary, rows):
+    units = snapshot["compliance"]
+    local = sum(1 for u in units if u["local"])
+    latest = compliance["periods"][-1] if compliance["periods"] else None
+    return {
+        "units": len(units),
+        "provincial": len(units) - local,
+        "local": local,
+        "members": sum(1 for u in units if u["member"]),
+        "periods": len(snapshot["periods"]),
+        "first_period": snapshot["periods"][0]["label"] if snapshot["periods"] else "",
+        "totals": compliance["totals"],
+        "latest": latest,
+        "lines": snapshot["counts"]["lines"],
+        "figures": snapshot["counts"]["figures"],
+        "targets": len(rows),
+        "summary": summary,
+        "late_names": [u["name"] for u in compliance["units"] if u["late_now"]],
+        "missing_names": [u["name"] for u in compliance["units"] if u["missing_now"]],
+    }
+
+
+def _unit_tasks(snapshot, compliance):
+    tasks = snapshot.get("unit_tasks")
+    if not tasks:
+        return None
+    by_name = {u["name"]: u for u in compliance["units"]}
+    rows = []
+    for u in tasks:
+        row = {**u, "compliance": by_name.get(u["name"])}
+        lines = u.get("lines") or {}
+        row["line_total"] = sum(lines.values())
+        row["lines_done"] = lines.get(MeasureStatus.DONE, 0) + lines.get(MeasureStatus.ONGOING, 0)
+        row["lines_text"] = _lines_text(lines)
+        rows.append(row)
+    return {
+        "assigned": [r for r in rows if r["leads"] or r["responsibles"]],
+        "unassigned": [r["name"] for r in rows if not r["leads"] and not r["responsibles"]],
+        "all": rows,
+    }
+
+
+# The sections of each layout, in order: (anchor, title, partial). The contents page is built
+# from the same list, so headings and contents cannot drift apart.
+def layout(kind):
+    if kind == ReportKind.MOBILISATION:
+        return [
+            ("plan", _("实施方案概况"), "plan"),
+            ("tasks", _("重点任务与分工"), "structure"),
+            ("targets", _("目标指标及基期值"), "baselines"),
+            ("units", _("各单位任务分解"), "unit_tasks"),
+            ("overview", _("工作启动情况"), "overview"),
+            ("next", _("下一步工作安排"), "next_steps"),
+        ]
+    if kind == ReportKind.QUARTERLY:
+        return [
+            ("overview", _("本期报送情况"), "overview"),
+            ("targets", _("目标指标进展"), "targets"),
+            ("tasks", _("重点任务推进情况"), "initiatives"),
+            ("problems", _("存在的主要问题"), "problems"),
+            ("next", _("下一步工作安排"), "next_steps"),
+        ]
+    if kind == ReportKind.FINAL:
+        return [
+            ("overview", _("总体情况"), "overview"),
+            ("targets", _("目标指标最终完成情况"), "targets"),
+            ("tasks", _("重点任务完成情况"), "initiatives"),
+            ("support", _("保障措施落实情况"), "support"),
+            ("units", _("各单位工作情况"), "unit_summary"),
+            ("problems", _("存在的主要问题"), "problems"),
+            ("next", _("下一步工作安排"), "next_steps"),
+        ]
+    return [
+        ("overview", _("总体情况"), "overview"),
+        ("targets", _("主要目标指标完成情况"), "targets"),
+        ("tasks", _("重点任务推进情况"), "initiatives"),
+        ("support", _("保障措施落实情况"), "support"),
+        ("problems", _("存在的主要问题"), "problems"),
+        ("next", _("下一步工作安排"), "next_steps"),
+    ]
+
+
+def annexes(kind):
+    if kind in (ReportKind.MIDTERM, ReportKind.FINAL):
+        return [
+            ("annex-targets", _("目标指标完成情况一览表"), "annex_targets"),
+            ("annex-compliance", _("各单位季度报送情况表"), "annex_compliance"),
+        ]
+    return []
+
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def cover_lines(name):
+    """The plan's name in two lines on the cover, broken before 实施方案 where it has one."""
+    head, found, tail = name.partition("实施方案")  # the plan's own word, not interface text
+    return [head, found + tail] if found and head else [name]
+
+
+def css_string(text):
+    """A CSS string literal (for ``content:`` in the page margins)."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
+    return f'"{escaped}"'
+
+
+def page_footer_css():
+    """``"第 " counter(page) " 页 共 " counter(pages) " 页"`` from one translatable sentence."""
+    return (
+        css_string(_("第 %(page)s 页 共 %(pages)s 页"))
+        .replace("%(page)s", '" counter(page) "')
+        .replace("%(pages)s", '" counter(pages) "')
+    )
+
+
+def report_context(snapshot: dict) -> dict:
+    """Everything the layouts need, computed from the snapshot alone."""
+    kind = snapshot["kind"]
+    final = kind == ReportKind.FINAL
+    rows = _target_rows(snapshot, final)
+    summary = _class_summary(rows, final)
+    compliance = _compliance(snapshot)
+    sections = [
+        {"id": anchor, "number": NUMERALS[i], "title": title, "template": f"reports/pdf/_{partial}.html"}
+        for i, (anchor, title, partial) in enumerate(layout(kind))
+    ]
+    annex_list = [
+        {"id": anchor, "number": i + 1, "title": title, "template": f"reports/pdf/_{partial}.html"}
+        for i, (anchor, title, partial) in enumerate(annexes(kind))
+    ]
+    initiatives = _initiatives(snapshot, rows)
+    as_of = snapshot["as_of"]
+    return {
+        "s": snapshot,
+        "kind": kind,
+        "final": final,
+        "quarterly": kind == ReportKind.QUARTERLY,
+        "mobilisation": kind == ReportKind.MOBILISATION,
+        "title": snapshot["title"],
+        "short_title": snapshot["kind_label"],
+        "cutoff_text": date_text(snapshot["cutoff"]),
+        "as_of": as_of,
+        "sections": sections,
+        "annexes": annex_list,
+        "rows": rows,
+        "lagging": [r for r in rows if r["lagging"]],
+        "summary": summary,
+        "status_chart": charts.stacked_bar(
+            [(c["label"], c["n"]) for c in summary],
+            [c["color"] for c in summary],
+            width=640,
+            height=18,
+            title=_("目标指标完成情况分类统计"),
+            css_class="chart summary",
+        ),
+        "cover_lines": cover_lines(snapshot["plan"]["name"]),
+        "completion_chart": _completion_chart(rows),
+        "trend_charts": _trend_charts(snapshot, rows)
+        if kind in (ReportKind.MIDTERM, ReportKind.FINAL)
+        else [],
+        "compliance": compliance,
+        "overview": _overview(snapshot, compliance, summary, rows),
+        "actions": [i for i in initiatives if i["is_action"]],
+        "projects": [i for i in initiatives if not i["is_action"]],
+        "initiatives": initiatives,
+        "problem_initiatives": [i for i in initiatives if i["problems"]],
+        "funding": _funding(snapshot),
+        "unit_tasks": _unit_tasks(snapshot, compliance),
+        "thresholds": {k: percent(v, 0) for k, v in snapshot["thresholds"].items()},
+        "class_colors": CLASS_COLORS,
+        "measure_legend": [(m.label, charts.MEASURE_STATUS_COLORS[m.value]) for m in MeasureStatus],
+        "plan_issued": date_text(snapshot["plan"]["issued_on"]),
+        "header_css": css_string(snapshot["kind_label"]),
+        "header_right_css": css_string(_("数据截止日期：%(date)s") % {"date": date_text(snapshot["cutoff"])}),
+        "footer_css": page_footer_css(),
+        "now_year": as_of["key"] // 10 if as_of else None,
+    }

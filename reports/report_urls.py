@@ -1,0 +1,13 @@
+"""评估报告 pages: the list (with the office's request form), each run's status and its PDF."""
+
+from django.urls import path
+
+from reports import report_views
+
+app_name = "reports_pdf"
+
+urlpatterns = [
+    path("reports/", report_views.ReportListView.as_view(), name="list"),
+    path("reports/<int:pk>/status.json", report_views.ReportStatusView.as_view(), name="status"),
+    path("reports/<int:pk>/download/", report_views.ReportDownloadView.as_view(), name="download"),
+]

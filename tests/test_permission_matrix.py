@@ -1,0 +1,517 @@
+"""The permission matrix: every page and every API endpoint × every role, in one table.
+
+Each row of ``MATRIX`` is a URL (by its name), a method and the status each role gets, in the
+order of ``ROLES``:
+
+- anonymous;
+- other: a reporter of another unit (省科协, kx);
+- viewer: a read-only leader;
+- reporter, approver: the staff of the subject unit, 省科技厅 (kjt), whose forms the rows use;
+- lead: a reporter of 省教育厅 (jyt), which leads 提升行动 A1, where 省科技厅 is responsible;
+- office: a 纲要办审核员;
+- admin: a superuser without a membership (``role_of`` counts a superuser as the office).
+
+``LOGIN`` means "sent to the log-in page". A write (POST, PATCH) that a role may not make must
+be refused (403, or 404 when the role cannot even see the object) and change nothing: each write
+runs in a savepoint that is rolled back afterwards, and the data it could touch is compared
+before and after. Every answer is also searched for what the role must not see: the narratives
+of other units' drafts, another unit's 退回意见, and links to other units' submissions and
+evidence. The URL patterns come from the resolver, so a new page or endpoint that is not in the
+table fails the test until someone decides who may open it.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from reports.choices import ReportKind, RunStatus
+from reports.models import ReportRun, RollupRun
+from reports.rollups import rollup
+from reports.services import request_rollup
+from targets import excel
+from targets.models import TargetFigure, TargetWaypoint
+from targets.services import save_form
+from tasks import services
+from tasks.models import (
+    DeadlineExtension,
+    Evidence,
+    MeasureLine,
+    Notification,
+    Period,
+    Submission,
+    SubmissionEvent,
+)
+from tasks.selectors import current_plan
+from tests.conftest import make_user
+from tests.factories import open_period
+from tests.test_workflow import fill_everything
+from units.choices import Role
+from units.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "other", "viewer", "reporter", "approver", "lead", "office", "admin")
+LOGIN = "login"  # a redirect to the log-in page
+
+# URLs that are not the portal's own pages or endpoints: Django's admin (its own permissions),
+# the language switch and uploaded media (served by the web server, not Django, in production).
+EXCLUDED_PREFIXES = ("admin/", "i18n/", "media/", "^media/", "static/")
+
+# Texts that only some roles may read, and the roles that may. Every answer is searched for them.
+SUBJECT_DRAFT = "【机密】科技厅草稿进展"
+SUBJECT_COMMENT = "【机密】科技厅退回意见"
+OTHER_DRAFT = "【机密】科协草稿进展"
+LEAD_DRAFT = "【机密】教育厅草稿进展"
+SECRETS = {
+    SUBJECT_DRAFT: {"viewer", "reporter", "approver", "office", "admin"},
+    SUBJECT_COMMENT: {"viewer", "reporter", "approver", "office", "admin"},
+    OTHER_DRAFT: {"viewer", "other", "office", "admin"},
+    LEAD_DRAFT: {"viewer", "lead", "office", "admin"},
+}
+UNIT_OF_ROLE = {"other": "kx", "reporter": "kjt", "approver": "kjt", "lead": "jyt"}
+
+
+@dataclass
+class Row:
+    name: str  # the URL's name
+    method: str
+    args: object  # world → reverse() args
+    expect: tuple  # one status per role, in ROLES order
+    data: object = None  # world → request body (POST, PATCH)
+    api: bool = False
+    must_change: bool = True  # an allowed write changes something (else it only answers)
+
+
+def get(name, args, *expect, api=False):
+    return Row(name, "GET", args, expect, api=api)
+
+
+def post(name, args, *expect, data=None, api=False, must_change=True):
+    return Row(name, "POST", args, expect, data=data, api=api, must_change=must_change)
+
+
+def patch(name, args, *expect, data=None):
+    return Row(name, "PATCH", args, expect, data=data, api=True)
+
+
+def api_get(name, args, *expect):
+    return get(name, args, *expect, api=True)
+
+
+NONE = lambda w: []  # noqa: E731 - the table reads better with one-word argument makers
+DRAFT = lambda w: [w.draft.pk]  # noqa: E731
+SUBMITTED = lambda w: [w.submitted.pk]  # noqa: E731
+APPROVED = lambda w: [w.approved.pk]  # noqa: E731
+EVIDENCE = lambda w: [w.evidence.pk]  # noqa: E731
+PERIOD = lambda w: [w.period.pk]  # noqa: E731
+RUN = lambda w: [w.report.pk]  # noqa: E731
+
+ALL_200 = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
+API_ALL_200 = (401, 200, 200, 200, 200, 200, 200, 200)
+OFFICE_AND_VIEWER = (LOGIN, 403, 200, 403, 403, 403, 200, 200)
+API_OFFICE_AND_VIEWER = (401, 403, 200, 403, 403, 403, 200, 200)
+OFFICE_ONLY = (LOGIN, 403, 403, 403, 403, 403, 200, 200)
+SEES_THE_FORM = (LOGIN, 404, 200, 200, 200, 404, 200, 200)
+POST_ONLY = (LOGIN, 405, 405, 405, 405, 405, 405, 405)
+API_POST_ONLY = (401, 405, 405, 405, 405, 405, 405, 405)
+
+# fmt: off
+MATRIX = [
+    # ---------------------------------------------------------------- pages
+    #                                                         anon   other viewer rep  appr  lead  office admin
+    get("home", NONE,                                         302,   302,  302,   302, 302,  302,  302,   302),
+    get("login", NONE,                                        200,   200,  200,   200, 200,  200,  200,   200),
+    get("logout", NONE,                                       405,   405,  405,   405, 405,  405,  405,   405),
+    get("healthz", NONE,                                      200,   200,  200,   200, 200,  200,  200,   200),
+    get("accounts:lockout_list", NONE, *OFFICE_ONLY),
+    get("accounts:lockout_unlock", NONE,                      LOGIN, 403,  403,   403, 403,  403,  405,   405),
+    get("accounts:token_list", NONE, *ALL_200),
+    get("accounts:token_revoke", lambda w: [w.users["reporter"].pk], *POST_ONLY),
+    get("targets:plan_detail", NONE, *ALL_200),
+    get("targets:initiative_detail", lambda w: ["A1"], *ALL_200),
+    get("targets:target_list", NONE, *ALL_200),
+    get("targets:target_detail", lambda w: ["T04"], *ALL_200),
+    get("targets:unit_list", NONE, *ALL_200),
+    get("targets:unit_detail", lambda w: ["kjt"], *ALL_200),
+    get("targets:submission_start", lambda w: ["kjt", w.period.pk],
+                                                              LOGIN, 404,  302,   302, 302,  404,  302,   302),
+    get("targets:submission_detail", DRAFT, *SEES_THE_FORM),
+    get("targets:submission_history", DRAFT, *SEES_THE_FORM),
+    get("targets:submission_excel", DRAFT, *SEES_THE_FORM),
+    get("targets:submission_excel_upload", DRAFT,             LOGIN, 404,  403,   200, 200,  404,  403,   403),
+    get("targets:figures_export_xlsx", NONE, *OFFICE_AND_VIEWER),
+    get("targets:figures_export_csv", NONE, *OFFICE_AND_VIEWER),
+    get("tasks:inbox", NONE,                                  LOGIN, 200,  403,   200, 200,  200,  403,   403),
+    get("tasks:review_queue", NONE, *OFFICE_ONLY),
+    get("tasks:period_list", NONE, *OFFICE_AND_VIEWER),
+    get("tasks:period_overview", PERIOD, *OFFICE_AND_VIEWER),
+    get("tasks:period_state", PERIOD,                         LOGIN, 403,  403,   403, 403,  403,  405,   405),
+    get("tasks:extension_create", PERIOD,                     LOGIN, 403,  403,   403, 403,  403,  405,   405),
+    get("tasks:submission_submit", DRAFT, *POST_ONLY),
+    get("tasks:submission_approve", SUBMITTED, *POST_ONLY),
+    get("tasks:submission_return", SUBMITTED, *POST_ONLY),
+    get("tasks:submission_reopen", APPROVED, *POST_ONLY),
+    get("tasks:evidence_upload", DRAFT, *POST_ONLY),
+    get("tasks:evidence_download", EVIDENCE, *SEES_THE_FORM),
+    get("tasks:evidence_delete", EVIDENCE, *POST_ONLY),
+    get("tasks:notification_list", NONE, *ALL_200),
+    get("tasks:notification_read", NONE, *POST_ONLY),
+    get("reports_office:settings", NONE, *OFFICE_ONLY),
+    get("reports_office:waypoint_delete", lambda w: [w.waypoint.pk],
+                                                              LOGIN, 403,  403,   403, 403,  403,  405,   405),
+    get("reports_office:rollup_runs", NONE, *OFFICE_AND_VIEWER),
+    get("reports:dashboard", NONE, *OFFICE_AND_VIEWER),
+    # the lead unit's staff read the initiative they lead (牵头单位视图); the responsible unit does not
+    get("reports:initiative_detail", lambda w: ["A1"],        LOGIN, 403,  200,   403, 403,  200,  200,   200),
+    get("reports:target_detail", lambda w: ["T04"], *OFFICE_AND_VIEWER),
+    get("reports:unit_detail", lambda w: ["kjt"], *OFFICE_AND_VIEWER),
+    get("reports:region_detail", lambda w: ["630100"], *OFFICE_AND_VIEWER),
+    get("reports_pdf:list", NONE, *OFFICE_AND_VIEWER),
+    get("reports_pdf:status", RUN, *OFFICE_AND_VIEWER),
+    get("reports_pdf:download", RUN, *OFFICE_AND_VIEWER),
+    # ---------------------------------------------------------------- page writes
+    #                                                         anon   other viewer rep  appr  lead  office admin
+    post("targets:submission_detail", DRAFT,                  LOGIN, 404,  403,   302, 302,  404,  403,   403,
+         data=lambda w: {"version": w.draft_version, f"line-{w.line.pk}-progress": "改过的进展"}),
+    post("targets:submission_excel_upload", DRAFT,            LOGIN, 404,  403,   302, 302,  404,  403,   403,
+         data=lambda w: {"file": SimpleUploadedFile("进展报送.xlsx", w.workbook)}, must_change=False),
+    post("tasks:submission_submit", DRAFT,                    LOGIN, 404,  403,   403, 302,  404,  403,   403),
+    post("tasks:submission_approve", SUBMITTED,               LOGIN, 404,  403,   403, 403,  404,  302,   302),
+    post("tasks:submission_return", SUBMITTED,                LOGIN, 404,  403,   403, 403,  404,  302,   302,
+         data=lambda w: {"comment": "请补充佐证材料"}),
+    post("tasks:submission_reopen", APPROVED,                 LOGIN, 404,  403,   403, 403,  404,  302,   302,
+         data=lambda w: {"comment": "数据需更正"}),
+    post("tasks:evidence_upload", DRAFT,                      LOGIN, 404,  403,   302, 302,  404,  403,   403,
+         data=lambda w: {"file": SimpleUploadedFile("会议纪要.pdf", b"%PDF-1.4\n%%EOF\n")}),
+    post("tasks:evidence_delete", EVIDENCE,                   LOGIN, 404,  403,   302, 302,  404,  403,   403),
+    # everyone may mark their own messages read; only the reporter's own message changes
+    post("tasks:notification_read", NONE,                     LOGIN, 302,  302,   302, 302,  302,  302,   302,
+         data=lambda w: {"id": [w.notification.pk]}),
+    post("tasks:period_state", PERIOD,                        LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"state": "closed"}),
+    post("tasks:extension_create", PERIOD,                    LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"unit": "kjt", "deadline": "2024-12-31", "reason": "抗灾"}),
+    post("reports_office:settings", NONE,                     LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"form": "waypoint", "target": w.waypoint.target_id, "year": "2023", "value": "5"}),
+    post("reports_office:waypoint_delete", lambda w: [w.waypoint.pk],
+                                                              LOGIN, 403,  403,   403, 403,  403,  302,   302),
+    post("reports_office:rollup_runs", NONE,                  LOGIN, 403,  403,   403, 403,  403,  302,   302),
+    post("reports_pdf:list", NONE,                            LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"kind": ReportKind.MIDTERM, "cutoff": "2023-12-31"}),
+    post("accounts:lockout_unlock", NONE,                     LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"username": "kjt-reporter"}, must_change=False),
+    # a user revokes their own token, the office anyone's; the others do not learn it exists
+    post("accounts:token_revoke", lambda w: [w.users["reporter"].pk],
+                                                              LOGIN, 404,  404,   302, 404,  404,  302,   302),
+    # ---------------------------------------------------------------- API
+    get("api_token", NONE,                                    405,   405,  405,   405, 405,  405,  405,   405),
+    api_get("api-root", NONE, *API_ALL_200),
+    api_get("api_schema", NONE, *API_ALL_200),
+    get("api_docs", NONE,                                     401,   200,  200,   200, 200,  200,  200,   200),
+    api_get("plan-list", NONE, *API_ALL_200),
+    api_get("plan-detail", lambda w: [w.plan.code], *API_ALL_200),
+    api_get("initiative-list", NONE, *API_ALL_200),
+    api_get("initiative-detail", lambda w: [w.plan.initiatives.get(code="A1").pk], *API_ALL_200),
+    api_get("measure-list", NONE, *API_ALL_200),
+    api_get("measure-detail", lambda w: [w.line.measure_id], *API_ALL_200),
+    api_get("unit-list", NONE, *API_ALL_200),
+    api_get("unit-detail", lambda w: ["kjt"], *API_ALL_200),
+    api_get("region-list", NONE, *API_ALL_200),
+    api_get("region-detail", lambda w: ["630100"], *API_ALL_200),
+    api_get("target-list", NONE, *API_ALL_200),
+    api_get("target-detail", lambda w: [w.figure.target_id], *API_ALL_200),
+    api_get("period-list", NONE, *API_ALL_200),
+    api_get("period-detail", PERIOD, *API_ALL_200),
+    api_get("submission-list", NONE, *API_ALL_200),
+    api_get("submission-detail", DRAFT,                       401,   404,  200,   200, 200,  404,  200,   200),
+    api_get("submission-submit", DRAFT, *API_POST_ONLY),
+    api_get("submission-approve", SUBMITTED, *API_POST_ONLY),
+    api_get("submission-return", SUBMITTED, *API_POST_ONLY),
+    api_get("submission-reopen", APPROVED, *API_POST_ONLY),
+    api_get("submission-evidence", DRAFT, *API_POST_ONLY),
+    api_get("report-list", NONE, *API_OFFICE_AND_VIEWER),
+    api_get("report-detail", RUN, *API_OFFICE_AND_VIEWER),
+    api_get("report-download", RUN, *API_OFFICE_AND_VIEWER),
+    api_get("rollup-list", NONE, *API_ALL_200),
+    api_get("rollup-detail", lambda w: [w.rollup.pk], *API_ALL_200),
+    # ---------------------------------------------------------------- API writes
+    #                                                         anon   other viewer rep  appr  lead  office admin
+    # starting the subject unit's form: it exists already, so its own staff get 200
+    post("submission-list", NONE,                             401,   403,  403,   200, 200,  403,  403,   403,
+         data=lambda w: {"unit": "kjt", "period": w.period.pk}, api=True, must_change=False),
+    patch("submission-detail", DRAFT,                         401,   404,  403,   200, 200,  404,  403,   403,
+          data=lambda w: {"version": w.draft_version, "lines": [{"id": w.line.pk, "progress": "改过的进展"}]}),
+    post("submission-submit", DRAFT,                          401,   404,  403,   403, 200,  404,  403,   403, api=True),
+    post("submission-approve", SUBMITTED,                     401,   404,  403,   403, 403,  404,  200,   200, api=True),
+    post("submission-return", SUBMITTED,                     401,   404,  403,   403, 403,  404,  200,   200,
+         data=lambda w: {"comment": "请补充佐证材料"}, api=True),
+    post("submission-reopen", APPROVED,                       401,   404,  403,   403, 403,  404,  200,   200,
+         data=lambda w: {"reason": "数据需更正"}, api=True),
+    post("submission-evidence", DRAFT,                        401,   404,  403,   201, 201,  404,  403,   403,
+         data=lambda w: {"file": SimpleUploadedFile("会议纪要.pdf", b"%PDF-1.4\n%%EOF\n")}, api=True),
+    post("report-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
+         data=lambda w: {"kind": ReportKind.MIDTERM, "cutoff": "2023-12-31"}, api=True),
+    post("rollup-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
+         data=lambda w: {}, api=True),
+]
+# fmt: on
+
+
+@pytest.fixture(autouse=True)
+def no_throttling(monkeypatch):
+    """The matrix makes hundreds of calls a minute; the API's rate limits are tested elsewhere."""
+    monkeypatch.setattr("rest_framework.throttling.SimpleRateThrottle.allow_request", lambda *args: True)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, route, inner)
+        elif isinstance(pattern, URLPattern):
+            yield route, f"{namespace}{pattern.name}" if pattern.name else None
+
+
+def portal_url_names():
+    """Every named URL of the portal (format-suffix variants share their endpoint's name)."""
+    names = set()
+    for route, name in _walk(get_resolver().url_patterns):
+        if route.startswith(EXCLUDED_PREFIXES):
+            continue
+        assert name is not None, f"URL pattern {route!r} has no name: give it one and add it to the matrix"
+        names.add(name)
+    return names
+
+
+def build_world():
+    """Forms of 省科技厅 in every state, drafts of 省科协 and 省教育厅, evidence, runs, messages."""
+    plan = current_plan()
+    period = open_period(2024, 3)
+    kjt, kx, jyt = (Unit.objects.get(code=code) for code in ("kjt", "kx", "jyt"))
+    users = {
+        "other": make_user("kx-reporter", Role.REPORTER, "kx"),
+        "viewer": make_user("viewer", Role.VIEWER),
+        "reporter": make_user("kjt-reporter", Role.REPORTER, "kjt"),
+        "approver": make_user("kjt-approver", Role.APPROVER, "kjt"),
+        "lead": make_user("jyt-reporter", Role.REPORTER, "jyt"),
+        "office": make_user("office", Role.OFFICE),
+        "admin": make_user("admin", is_superuser=True, is_staff=True),
+    }
+    reporter, approver, office = users["reporter"], users["approver"], users["office"]
+
+    def filled(unit, year, quarter, user):
+        submission = services.ensure_submission(unit, Period.objects.get(year=year, quarter=quarter), by=user)
+        return fill_everything(submission, user)
+
+    approved = filled(kjt, 2024, 1, reporter)
+    services.submit_submission(approved, by=approver)
+    services.approve_submission(approved, by=office)
+    returned = filled(kjt, 2023, 4, reporter)
+    services.submit_submission(returned, by=approver)
+    services.return_submission(returned, by=office, comment=SUBJECT_COMMENT)
+    submitted = filled(kjt, 2024, 2, reporter)
+    services.submit_submission(submitted, by=approver)
+
+    draft = filled(kjt, 2024, 3, reporter)
+    line = draft.lines.select_related("measure").filter(measure__initiative__code="A1").first()
+    draft = save_form(
+        draft.pk, by=reporter, version=draft.version, lines={line.pk: {"progress": SUBJECT_DRAFT}}
+    )
+    evidence = services.add_evidence(
+        draft, SimpleUploadedFile("佐证.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n"), by=reporter
+    )
+    for unit, user, secret in ((kx, users["other"], OTHER_DRAFT), (jyt, users["lead"], LEAD_DRAFT)):
+        other = services.ensure_submission(unit, period, by=user)
+        first = other.lines.filter(measure__initiative__code="A1").first() or other.lines.first()
+        save_form(other.pk, by=user, version=other.version, lines={first.pk: {"progress": secret}})
+        services.add_evidence(other, SimpleUploadedFile("其他单位.pdf", b"%PDF-1.4\n%%EOF\n"), by=user)
+
+    rollup(plan)
+    rollup_run = request_rollup(plan, by=office)
+    RollupRun.objects.filter(pk=rollup_run.pk).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
+    report = ReportRun.objects.create(
+        plan=plan,
+        kind=ReportKind.MIDTERM,
+        cutoff="2023-12-31",
+        status=RunStatus.SUCCEEDED,
+        requested_by=office,
+    )
+    report.file.save("matrix.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    figure = TargetFigure.objects.filter(submission=draft).select_related("target").first()
+    waypoint = TargetWaypoint.objects.create(target=figure.target, year=2022, value=1)
+    Token.objects.create(user=reporter)
+    workbook = excel.build_form_workbook(draft, user=reporter, editable=True)
+    return SimpleNamespace(
+        plan=plan,
+        period=period,
+        users=users,
+        draft=draft,
+        draft_version=draft.version,
+        line=line,
+        figure=figure,
+        submitted=submitted,
+        approved=approved,
+        returned=returned,
+        evidence=evidence,
+        notification=Notification.objects.filter(user=reporter).first(),
+        waypoint=waypoint,
+        rollup=rollup_run,
+        report=report,
+        workbook=workbook,
+    )
+
+
+def state():
+    """What a write could change, to compare before and after a refused one."""
+    return {
+        "submissions": list(
+            Submission.objects.order_by("pk").values_list("pk", "status", "version", "review_comment")
+        ),
+        "lines": list(MeasureLine.objects.order_by("pk").values_list("pk", "status", "progress")),
+        "figures": list(TargetFigure.objects.order_by("pk").values_list("pk", "value", "covered", "done")),
+        "events": SubmissionEvent.objects.count(),
+        "evidence": list(Evidence.objects.order_by("pk").values_list("pk", flat=True)),
+        "periods": list(Period.objects.order_by("pk").values_list("pk", "state")),
+        "extensions": DeadlineExtension.objects.count(),
+        "waypoints": list(TargetWaypoint.objects.order_by("pk").values_list("pk", "year", "value")),
+        "rollup_runs": RollupRun.objects.count(),
+        "report_runs": ReportRun.objects.count(),
+        "tokens": list(Token.objects.order_by("user_id").values_list("user_id", flat=True)),
+        "unread": list(Notification.objects.filter(read_at__isnull=True).values_list("pk", flat=True)),
+    }
+
+
+def visible_submissions(role):
+    """The submissions whose links and ids a role may meet in an answer."""
+    if role in UNIT_OF_ROLE:
+        return set(Submission.objects.filter(unit__code=UNIT_OF_ROLE[role]).values_list("pk", flat=True))
+    return set(Submission.objects.values_list("pk", flat=True))
+
+
+def visible_evidence(role):
+    return set(Evidence.objects.filter(submission__in=visible_submissions(role)).values_list("pk", flat=True))
+
+
+def textual(response):
+    kind = response.get("Content-Type", "")
+    if response.streaming:
+        return None
+    if kind.startswith(("text/", "application/json", "application/vnd.oai.openapi")):
+        return response.content.decode("utf-8", errors="replace")
+    return None
+
+
+def leaks(role, response):
+    """What the answer shows that the role must not see."""
+    body = textual(response)
+    if body is None:
+        return []
+    found = []
+    for secret, readers in SECRETS.items():
+        if role not in readers and (secret in body or json.dumps(secret)[1:-1] in body):
+            found.append(f"shows {secret!r}")
+    submissions, evidence = visible_submissions(role), visible_evidence(role)
+    linked = {int(pk) for pk in re.findall(r"/submissions/(\d+)/", body)}
+    if linked - submissions:
+        found.append(f"links other units' submissions {sorted(linked - submissions)}")
+    linked = {int(pk) for pk in re.findall(r"/evidence/(\d+)/", body)}
+    if linked - evidence:
+        found.append(f"links other units' evidence {sorted(linked - evidence)}")
+    return found
+
+
+def list_problems(row, role, response, world):
+    """Lists show only the role's unit's rows (all rows for the office, viewers and admin)."""
+    if row.name != "submission-list" or row.method != "GET" or response.status_code != 200:
+        return []
+    units = {item["unit"] for item in response.json()["results"]}
+    if role in UNIT_OF_ROLE:
+        wanted = {UNIT_OF_ROLE[role]}
+        return [] if units == wanted else [f"lists the forms of {sorted(units)}, expected {sorted(wanted)}"]
+    return [] if {"kjt", "kx", "jyt"} <= units else [f"lists only {sorted(units)}"]
+
+
+def call(client, row, url, world):
+    data = row.data(world) if row.data else None
+    if row.method == "GET":
+        return client.get(url)
+    if row.method == "PATCH":
+        return client.patch(url, json.dumps(data), content_type="application/json")
+    if row.api and not any(isinstance(v, SimpleUploadedFile) for v in (data or {}).values()):
+        return client.post(url, json.dumps(data or {}), content_type="application/json")
+    return client.post(url, data or {})
+
+
+def check_cell(client, row, role, world):
+    """The problems with one cell, as sentences (an empty list when the cell is as expected)."""
+    url = reverse(row.name, args=row.args(world))
+    expected = row.expect[ROLES.index(role)]
+    where = f"{row.method} {url} as {role}"
+    problems = []
+    if row.method == "GET":
+        response = call(client, row, url, world)
+        changed = False
+    else:
+        with transaction.atomic():
+            before = state()
+            response = call(client, row, url, world)
+            changed = state() != before
+            # what the answer links to is checked against the data as the write left it
+            problems += [f"{where}: {leak}" for leak in leaks(role, response)]
+            transaction.set_rollback(True)
+    if expected == LOGIN:
+        if response.status_code != 302 or not response["Location"].startswith(reverse("login")):
+            problems.append(f"{where}: {response.status_code}, expected a redirect to log in")
+    elif response.status_code != expected:
+        problems.append(f"{where}: {response.status_code}, expected {expected}")
+    refused = expected == LOGIN or (isinstance(expected, int) and expected >= 400)
+    if row.method != "GET":
+        if refused and changed:
+            problems.append(f"{where}: refused, but the data changed")
+        if not refused and row.must_change and not changed and role in _changes_for(row):
+            problems.append(f"{where}: allowed, but nothing changed")
+    if row.method == "GET":
+        problems += [f"{where}: {leak}" for leak in leaks(role, response)]
+    problems += [f"{where}: {problem}" for problem in list_problems(row, role, response, world)]
+    return problems
+
+
+def _changes_for(row):
+    """Roles whose allowed write must show in the data (the others only read their own things)."""
+    if row.name == "tasks:notification_read":
+        return {"reporter"}
+    return set(ROLES)
+
+
+def test_every_page_and_endpoint_answers_each_role_as_the_table_says(capsys):
+    in_table = {row.name for row in MATRIX}
+    missing = portal_url_names() - in_table
+    assert not missing, f"every URL must be in the permission matrix; add rows for: {sorted(missing)}"
+    for row in MATRIX:
+        assert len(row.expect) == len(ROLES), f"{row.name} {row.method}: one status per role"
+
+    world = build_world()
+    clients = {"anonymous": Client()}
+    for role, user in world.users.items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+
+    problems, cells = [], 0
+    for row in MATRIX:
+        for role in ROLES:
+            problems += check_cell(clients[role], row, role, world)
+            cells += 1
+    with capsys.disabled():
+        print(f"\npermission matrix: {len(MATRIX)} rows × {len(ROLES)} roles = {cells} cells")
+    assert not problems, f"{len(problems)} of {cells} cells are wrong:\n" + "\n".join(problems)
