@@ -24,6 +24,8 @@ app.conf.beat_schedule = {
     },
     # Roll-ups the broker never delivered, and runs whose worker died.
     "sweep-rollups": {"task": "reports.sweep_rollups", "schedule": crontab(minute="*/5")},
+    # Report runs queued while the broker was down.
+    "sweep-reports": {"task": "reports.sweep_reports", "schedule": crontab(minute="*/5")},
     # The full roll-up every night: the dashboard is right even if an approval's run was lost.
     "nightly-rollup": {"task": "reports.nightly_rollup", "schedule": crontab(hour=2, minute=30)},
 }

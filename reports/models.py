@@ -261,6 +261,20 @@ class ReportRun(models.Model):
             # "is one already running for this milestone and cut-off?" before queueing another
             models.Index(fields=["kind", "cutoff", "status"], name="report_run_lookup_idx"),
         ]
+        constraints = [
+            # One queued or running run per report and cut-off: a second request reuses it, even
+            # when two arrive at the same moment.
+            models.UniqueConstraint(
+                fields=["plan", "kind", "cutoff", "period"],
+                condition=Q(status__in=["queued", "running"], period__isnull=False),
+                name="one_active_report_run_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "kind", "cutoff"],
+                condition=Q(status__in=["queued", "running"], period__isnull=True),
+                name="one_active_report_run",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.cutoff}"

@@ -13,7 +13,7 @@ import logging
 
 from celery import shared_task
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,14 +95,19 @@ def request_report(plan, *, kind, cutoff, period=None, next_steps="", by=None) -
             if pending.status == RunStatus.QUEUED and pending.created_at < now - RESEND_AFTER:
                 transaction.on_commit(lambda: enqueue(pending.pk))
             return pending, False
-        run = ReportRun.objects.create(
-            plan=plan,
-            kind=kind,
-            cutoff=cutoff,
-            period=period,
-            next_steps=(next_steps or "").strip(),
-            requested_by=by,
-        )
+        try:
+            with transaction.atomic():
+                run = ReportRun.objects.create(
+                    plan=plan,
+                    kind=kind,
+                    cutoff=cutoff,
+                    period=period,
+                    next_steps=(next_steps or "").strip(),
+                    requested_by=by,
+                )
+        except IntegrityError:
+            # Another request queued the same report a moment ago: reuse it.
+            return same.filter(status__in=PENDING).order_by("created_at", "pk").first(), False
         transaction.on_commit(lambda: enqueue(run.pk))
     return run, True
 

@@ -96,3 +96,17 @@ def sweep(now=None) -> dict:
         if execute_run(run_id) is not None:
             executed += 1
     return {"failed_stale": len(stale), "executed": executed}
+
+
+def sweep_reports(now=None) -> int:
+    """Render report runs the broker never delivered (queued for a while); return how many."""
+    from reports.models import ReportRun
+    from reports.report_jobs import RESEND_AFTER, execute_report
+
+    now = now or timezone.now()
+    done = 0
+    queued = ReportRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=now - RESEND_AFTER)
+    for run_id in queued.order_by("created_at").values_list("pk", flat=True):
+        if execute_report(run_id) is not None:
+            done += 1
+    return done

@@ -16,6 +16,11 @@ def sweep_rollups():
     return services.sweep()
 
 
+@shared_task(name="reports.sweep_reports")
+def sweep_reports():
+    return {"reports": services.sweep_reports()}
+
+
 @shared_task(name="reports.nightly_rollup")
 def nightly_rollup():
     from reports.choices import RunTrigger

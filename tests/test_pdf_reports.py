@@ -437,3 +437,40 @@ def test_the_api_shows_progress_and_the_download_link_of_a_finished_run(dataset,
     response = api_client.get(body["download_url"])
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_a_report_queued_while_the_broker_was_down_is_rendered_by_the_sweeper(monkeypatch):
+    """The sweeper (beat, every 5 minutes) renders report runs that were never delivered."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reports import report_jobs, services
+    from reports.choices import ReportKind, RunStatus
+    from reports.models import ReportRun
+    from tasks.selectors import current_plan
+
+    rendered = []
+    monkeypatch.setattr(report_jobs, "execute_report", lambda run_id: rendered.append(run_id) or run_id)
+    plan = current_plan()
+    old = ReportRun.objects.create(plan=plan, kind=ReportKind.MIDTERM, cutoff=dt.date(2023, 12, 31))
+    ReportRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+    ReportRun.objects.create(plan=plan, kind=ReportKind.FINAL, cutoff=dt.date(2025, 12, 31))  # just queued
+    assert services.sweep_reports() == 1
+    assert rendered == [old.pk]
+    assert ReportRun.objects.filter(status=RunStatus.QUEUED).count() == 2  # (the stub renders nothing)
+
+
+def test_two_active_runs_of_the_same_report_are_refused_by_the_database():
+    import datetime as dt
+
+    from django.db import IntegrityError, transaction
+
+    from reports.choices import ReportKind
+    from reports.models import ReportRun
+    from tasks.selectors import current_plan
+
+    plan = current_plan()
+    ReportRun.objects.create(plan=plan, kind=ReportKind.MIDTERM, cutoff=dt.date(2023, 12, 31))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportRun.objects.create(plan=plan, kind=ReportKind.MIDTERM, cutoff=dt.date(2023, 12, 31))
