@@ -55,6 +55,8 @@ def run_manage(*args, **env):
         LOG_FORMAT="plain",
     )
     variables.update(env)
+    # The browser tests' switch (DJANGO_ALLOW_ASYNC_UNSAFE) is never set in a deployment.
+    variables.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
