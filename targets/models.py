@@ -274,10 +274,10 @@ class TargetWaypoint(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        if self.target_id and self.year is not None and self.year > self.target.deadline_year:
+        if self.target_id and self.year is not None and self.year >= self.target.deadline_year:
             raise ValidationError(
                 {
-                    "year": _("序时目标年份不能晚于目标年份（%(year)s年）。")
+                    "year": _("序时目标年份必须早于目标年份（%(year)s年）：目标年份的年末值就是目标值本身。")
                     % {"year": self.target.deadline_year}
                 }
             )
