@@ -272,7 +272,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["portal.api.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.PortalAutoSchema",  # documents our 400/401/403/404/429 answers
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     # Rates are read at each request (portal.security), so tests can change them.
     "DEFAULT_THROTTLE_CLASSES": [

@@ -109,7 +109,10 @@ class RollupRunsView(RoleRequiredMixin, TemplateView):
         period_id = request.POST.get("period") or None
         period = None
         if period_id is not None:
-            if not str(period_id).isdigit() or not Period.objects.filter(plan=plan, pk=period_id).exists():
+            # ASCII digits only: "²".isdigit() is true, but the database lookup would fail on it
+            if not (period_id.isascii() and period_id.isdigit()) or not (
+                Period.objects.filter(plan=plan, pk=period_id).exists()
+            ):
                 messages.error(request, _("所选报送期不存在。"))
                 return redirect("reports_office:rollup_runs")
             period = Period.objects.get(pk=period_id)

@@ -136,7 +136,8 @@ def clean_figure(target, data):
 def clean_region_figure(data):
     errors = []
     funding = _number(data.get("funding"), _("本年度科普经费（万元）"), errors)
-    population = _number(data.get("population"), _("常住人口（万人）"), errors)
+    # 万人: Qinghai has about 595万; the column holds up to 10^8. A bigger number is a typo.
+    population = _number(data.get("population"), _("常住人口（万人）"), errors, maximum=Decimal(100000))
     if population is not None and population == 0:
         errors.append(_("常住人口（万人）必须大于 0。"))
     note = (data.get("source_note") or "").strip()

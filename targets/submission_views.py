@@ -34,6 +34,7 @@ def parse_form(post):
     """Split the posted fields into lines, figures and region figures by their name prefix."""
     lines, figures, region = {}, {}, {}
     for key, value in post.items():
+        value = value.replace("\x00", "")  # a NUL is never meant, and PostgreSQL cannot store one
         parts = key.split("-")
         if parts[0] == "line" and len(parts) == 3 and parts[1].isdigit() and parts[2] in LINE_FIELDS:
             lines.setdefault(int(parts[1]), {})[parts[2]] = value.strip() if parts[2] != "status" else value

@@ -85,5 +85,10 @@ def safe_name(name: str) -> str:
     """Keep only the last path component; drop control characters and path tricks."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
-    base = base.lstrip(".").strip()
-    return (base or "file")[:200]
+    base = base.lstrip(".").strip() or "file"
+    if len(base) > 200:  # shorten the stem, keep the extension the download needs
+        stem, dot, extension = base.rpartition(".")
+        base = (
+            stem[: 200 - len(extension) - 1] + dot + extension if dot and len(extension) <= 10 else base[:200]
+        )
+    return base

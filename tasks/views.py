@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -22,7 +23,7 @@ from tasks.models import Evidence, Notification, Period, Submission
 from tasks.selectors import current_plan
 from units.choices import Role
 from units.models import Unit
-from units.permissions import unit_of
+from units.permissions import role_of, unit_of
 
 
 def _messages_of(exc):
@@ -139,9 +140,7 @@ class PeriodOverviewView(RoleRequiredMixin, TemplateView):
             rows=rows,
             status_counts=[(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
             timeliness_counts=[(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
-            is_office=self.request.user.membership.role == Role.OFFICE
-            if hasattr(self.request.user, "membership")
-            else False,
+            is_office=role_of(self.request.user) == Role.OFFICE,
             **kwargs,
         )
 
@@ -151,7 +150,10 @@ class ExtensionCreateView(RoleRequiredMixin, View):
 
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
-        unit = get_object_or_404(Unit, code=request.POST.get("unit", ""))
+        code = request.POST.get("unit", "")
+        if "\x00" in code:  # no unit's code has one, and PostgreSQL cannot even compare it
+            raise Http404
+        unit = get_object_or_404(Unit, code=code)
         try:
             deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
         except ValueError:
@@ -159,7 +161,11 @@ class ExtensionCreateView(RoleRequiredMixin, View):
             return redirect("tasks:period_overview", pk=pk)
         try:
             services.extend_deadline(
-                period, unit, deadline=deadline, reason=request.POST.get("reason", ""), by=request.user
+                period,
+                unit,
+                deadline=deadline,
+                reason=request.POST.get("reason", "").replace("\x00", ""),  # PostgreSQL: no NUL
+                by=request.user,
             )
             messages.success(request, _("已为%(unit)s延期至 %(date)s。") % {"unit": unit, "date": deadline})
         except services.WorkflowError as exc:
@@ -174,7 +180,7 @@ class SubmissionActionView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "")
+        comment = request.POST.get("comment", "").replace("\x00", "")
         try:
             if self.action == "submit":
                 services.submit_submission(submission, by=request.user)
@@ -209,8 +215,17 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
 class NotificationReadView(LoginRequiredMixin, View):
     def post(self, request):
         ids = request.POST.getlist("id")
-        services.mark_read(request.user, [int(i) for i in ids if i.isdigit()] if ids else None)
-        return redirect(request.POST.get("next") or reverse("tasks:notification_list"))
+        # ASCII digits only ("²".isdigit() is true but int() refuses it), and ids a database holds
+        ids = [int(i) for i in ids if i.isascii() and i.isdigit() and len(i) < 19] if ids else None
+        services.mark_read(request.user, ids)
+        # Only back to a page of the portal: "next" comes from the form, so a crafted one could
+        # otherwise send the user to another site.
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("tasks:notification_list")
+        return redirect(next_url)
 
 
 class EvidenceUploadView(LoginRequiredMixin, View):
@@ -222,7 +237,10 @@ class EvidenceUploadView(LoginRequiredMixin, View):
         for upload in files:
             try:
                 services.add_evidence(
-                    submission, upload, by=request.user, description=request.POST.get("description", "")
+                    submission,
+                    upload,
+                    by=request.user,
+                    description=request.POST.get("description", "").replace("\x00", ""),
                 )
                 messages.success(request, _("已上传：%(name)s") % {"name": upload.name})
             except ValidationError as exc:

@@ -268,6 +268,11 @@ MATRIX = [
 
 
 @pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
 def no_throttling(monkeypatch):
     """The matrix makes hundreds of calls a minute; the API's rate limits are tested elsewhere."""
     monkeypatch.setattr("rest_framework.throttling.SimpleRateThrottle.allow_request", lambda *args: True)

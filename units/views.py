@@ -1,5 +1,7 @@
 """Account pages: locked accounts and the log-in trail (office), API tokens, the token endpoint."""
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -135,6 +137,9 @@ class ObtainTokenView(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
+        username = request.data.get("username") if isinstance(request.data, Mapping) else None
+        if isinstance(username, str) and len(username) > 150:  # Django's limit; axes stores 255
+            return Response({"username": [_("用户名过长。")]}, status=400)
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
             # authenticate() got the DRF request, so axes marked that object, not request._request.

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.api import body_value
 from reports import pdf
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun
@@ -59,7 +60,7 @@ class ReportRunSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     period_label = serializers.SerializerMethodField()
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -130,6 +131,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     def create(self, request):
         plan = current_plan()
+        body_value(request, "kind")  # a body that is not a JSON object is a 400
         data = request.data
         kind = str(data.get("kind") or "")
         raw_cutoff = data.get("cutoff")

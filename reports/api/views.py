@@ -26,7 +26,8 @@ def as_of_period(request):
     raw = request.query_params.get("period")
     periods = Period.objects.filter(plan=plan)
     if raw:
-        if not raw.isdigit() or not periods.filter(pk=raw).exists():
+        # ASCII digits only: "²".isdigit() is true, but the database lookup would fail on it
+        if not (raw.isascii() and raw.isdigit()) or not periods.filter(pk=raw).exists():
             raise ValidationError({"period": _("报送期不存在。")})
         return periods.get(pk=raw)
     today = timezone.localdate()
@@ -149,7 +150,8 @@ class RollupRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         period = None
         raw = body_value(request, "period")
         if raw not in (None, ""):
-            if not str(raw).isdigit() or not Period.objects.filter(plan=plan, pk=raw).exists():
+            raw = str(raw)
+            if not (raw.isascii() and raw.isdigit()) or not Period.objects.filter(plan=plan, pk=raw).exists():
                 raise ValidationError({"period": _("报送期不存在。")})
             period = Period.objects.get(pk=raw)
         run = request_rollup(plan, from_period=period, trigger=RunTrigger.MANUAL, by=request.user)

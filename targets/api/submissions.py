@@ -627,7 +627,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def send_back(self, request, pk=None):
-        comment = str(body_value(request, "comment") or "")
+        comment = str(body_value(request, "comment") or "").replace("\x00", "")  # PostgreSQL: no NUL
         return self._workflow_step(
             request, lambda s: services.return_submission(s, by=request.user, comment=comment)
         )
@@ -641,7 +641,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        reason = str(body_value(request, "reason") or "")
+        reason = str(body_value(request, "reason") or "").replace("\x00", "")
         return self._workflow_step(
             request, lambda s: services.reopen_submission(s, by=request.user, reason=reason)
         )
@@ -667,7 +667,10 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             raise ValidationError(_("请选择要上传的文件。"))
         try:
             evidence = services.add_evidence(
-                submission, upload, by=request.user, description=str(body_value(request, "description") or "")
+                submission,
+                upload,
+                by=request.user,
+                description=str(body_value(request, "description") or "").replace("\x00", ""),
             )
         except PermissionDenied as exc:
             raise _permission_denied(exc) from exc
