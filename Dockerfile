@@ -36,6 +36,7 @@ RUN apt-get update \
         libharfbuzz-subset0 \
         fonts-noto-cjk \
         shared-mime-info \
+        postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 kepu \

@@ -40,8 +40,24 @@ test: venv lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
+# About 10-15 minutes on 2 cores; writes docs/benchmarks.md. Settings come from the environment,
+# e.g. `make bench BENCH_SCALES=1 BENCH_SECONDS=10`: see the docstring of benchmarks/run.py.
+BENCH_ENV := $(foreach v,$(filter BENCH_%,$(.VARIABLES)),$(v)='$($(v))')
 bench: venv
-	$(BIN)/python benchmarks/run.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) var
+
+.PHONY: backup restore
+
+# Backup and restore (docs/admin-guide.md). No `venv` prerequisite on purpose: they run from cron
+# on offline servers, where a reinstall must never be attempted.
+#   make backup [OUTPUT=/srv/kepu-backups]      → OUTPUT/<YYYYmmdd-HHMMSS>/ (default var/backups/)
+backup:
+	$(BIN)/python manage.py backup $(if $(OUTPUT),--output '$(OUTPUT)')
+
+#   make restore BACKUP=var/backups/20261128-023000 [YES=1]   (stop web, worker and beat first)
+restore:
+	@test -n '$(BACKUP)' || { echo '用法 usage: make restore BACKUP=var/backups/<YYYYmmdd-HHMMSS> [YES=1]'; exit 2; }
+	$(BIN)/python manage.py restore '$(BACKUP)' $(if $(YES),--yes)

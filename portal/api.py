@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
@@ -12,9 +13,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django validation errors as 400 so bad input never becomes a 500."""
+    """DRF's handler, plus Django validation errors as 400 and database conflicts as 409, so bad
+    input never becomes a 500."""
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        # A database rule refused the write (e.g. two people at once): nothing was saved.
+        return Response(
+            {"detail": _("保存失败：数据与已有记录冲突（可能有他人同时操作），未做任何更改，请刷新后重试。")},
+            status=status.HTTP_409_CONFLICT,
+        )
     return drf_exception_handler(exc, context)
 
 

@@ -20,7 +20,9 @@ app.conf.beat_schedule = {
     # Reminders to units a week and a day before their deadline and the day after; the late list.
     "deadline-reminders": {
         "task": "tasks.send_deadline_reminders",
-        "schedule": crontab(hour=8, minute=0),
+        # Hourly in the working day: a run missed while the broker was down is made up the
+        # same day (the job sends each reminder once however often it runs).
+        "schedule": crontab(hour="8-20", minute=0),
     },
     # Roll-ups the broker never delivered, and runs whose worker died.
     "sweep-rollups": {"task": "reports.sweep_rollups", "schedule": crontab(minute="*/5")},

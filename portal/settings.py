@@ -340,6 +340,10 @@ LOGGING = {
     },
 }
 
+# The plan load_plan loads (and docker compose's migrate step reloads): the 2021-2025 plan by
+# default; point it at the next plan's fixture when that plan starts.
+PLAN_FILE = Path(env_str("PLAN_FILE", str(BASE_DIR / "fixtures" / "plan-2021-2025.json")))
+
 # Reporting rules the office may tune per deployment.
 # Days after a quarter ends until its reporting deadline.
 REPORTING_DEADLINE_DAYS = env_int("REPORTING_DEADLINE_DAYS", 10, minimum=0)

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from portal.health import healthz
+from portal.views import HelpView
 from reports.api.reports import ReportRunViewSet
 from reports.api.views import RollupRunViewSet, TargetProgressViewSet
 from targets.api.submissions import SubmissionViewSet
@@ -40,6 +41,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("units.urls")),
     path("healthz", healthz, name="healthz"),
+    path("help/", HelpView.as_view(), name="help"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("targets.urls")),
     path("", include("tasks.urls")),

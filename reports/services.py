@@ -9,6 +9,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from reports.choices import RunStatus, RunTrigger
 from reports.models import RollupRun
@@ -85,7 +86,7 @@ def sweep(now=None) -> dict:
     stale = list(RollupRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - STALE_AFTER))
     for run in stale:
         updated = RollupRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.FAILED, finished_at=now, error="工作进程中断，汇总未完成；已重新排队。"
+            status=RunStatus.FAILED, finished_at=now, error=gettext("工作进程中断，汇总未完成；已重新排队。")
         )
         if updated:
             request_rollup(run.plan, from_period=run.from_period, trigger=run.trigger)

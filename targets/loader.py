@@ -26,7 +26,7 @@ from units.choices import RegionLevel, UnitKind
 from units.models import Region, Unit
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
-DEFAULT_PLAN_FILE = FIXTURES_DIR / "plan-2021-2025.json"
+DEFAULT_PLAN_FILE = Path(getattr(settings, "PLAN_FILE", FIXTURES_DIR / "plan-2021-2025.json"))
 DIVISIONS_FILE = FIXTURES_DIR / "qinghai-divisions.json"
 
 

@@ -208,6 +208,8 @@ def ensure_submission(unit: Unit, period: Period, *, by=None) -> Submission:
     if submission is not None:
         if submission.is_editable:
             with transaction.atomic():
+                # Two people opening the form at once must not both insert a newly assigned line.
+                Submission.objects.select_for_update().get(pk=submission.pk)
                 _add_missing_lines(submission)
                 signals.submission_created.send(sender=Submission, submission=submission)
         return submission
