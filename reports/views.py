@@ -9,10 +9,14 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
@@ -166,8 +170,30 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
     def get_context_data(self, **kwargs):
         period = self.resolve_period()
         context = super().get_context_data(**self.period_context(), **kwargs)
-        if period is None:
+        if period is not None:
+            # The page only changes when a roll-up finishes: cache its body per period, last
+            # roll-up, language and role ("pages" cache), so a leader's refresh costs a few queries.
+            last = self.periods[0].last_rollup if self.periods else None
+            key = "dashboard:{}:{}:{}:{}:{}".format(
+                self.plan.pk,
+                period.pk,
+                last.isoformat() if last else "none",
+                get_language(),
+                role_of(self.request.user),
+            )
+            body = caches["pages"].get(key)
+            if body is None:
+                context = self.dashboard_context(context, period)
+                body = render_to_string("reports/_dashboard_body.html", context, request=self.request)
+                caches["pages"].set(key, body, timeout=600)
+            context["dashboard_body"] = mark_safe(body)  # our own rendered template
             return context
+        context["dashboard_body"] = render_to_string(
+            "reports/_dashboard_body.html", context, request=self.request
+        )
+        return context
+
+    def dashboard_context(self, context, period):
         data = selectors.dashboard_data(self.plan, self.periods, period)
         shown = data["shown_periods"]
         rows = []

@@ -393,3 +393,44 @@ def test_drill_downs_take_a_fixed_number_of_queries(client, data, office, url, l
     rollup(current_plan())
     after = count_queries(client, url)
     assert before == after <= limit
+
+
+def test_a_refresh_is_served_from_the_cache_until_the_next_rollup(
+    client, office, settings, django_capture_on_commit_callbacks
+):
+    """The dashboard's body is cached per period and last roll-up: a refresh costs a few queries,
+    and a new roll-up shows new figures at once."""
+    from decimal import Decimal as D
+
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.services import request_rollup
+    from tasks.selectors import current_plan
+    from tests.factories import approved_figure
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dash-test"},
+    }
+    caches["pages"].clear()
+    approved_figure("rst", 2022, 2, "T09", value=D(40000))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_rollup(current_plan())  # eager in tests: a succeeded run
+    client.force_login(office)
+    first = client.get("/dashboard/")
+    assert "40000" in first.content.decode()
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get("/dashboard/")
+
+    def main(response):  # the page chrome carries a fresh CSRF token each time
+        html = response.content.decode()
+        return html[html.index("<main") : html.index("</main>")]
+
+    assert main(again) == main(first)
+    assert len(cached) <= 6
+    approved_figure("rst", 2022, 3, "T09", value=D(5000))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_rollup(current_plan())
+    assert "45000" in client.get("/dashboard/").content.decode()
