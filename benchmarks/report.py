@@ -22,7 +22,9 @@ RESTING_TOLERANCE = 25 * MB  # the PDF worker "returns to its resting size": wit
 
 
 def mb(value):
-    return "—" if not value else f"{value / MB:.0f} MB"
+    if not value:
+        return "—"
+    return f"{value / MB:.1f} MB" if value < 10 * MB else f"{value / MB:.0f} MB"
 
 
 def ms(value):

@@ -212,7 +212,7 @@ def start_celery(cfg, url, name):
         "--concurrency",
         "1",
         "--max-memory-per-child",
-        "600000",
+        "250000",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -371,7 +371,7 @@ def cpu_times(pids) -> float:
 
 def measure_pdf(cfg, url):
     log(
-        "1×: 2023 mid-term report through a Celery worker (prefork, concurrency 1, --max-memory-per-child 600000)"
+        "1×: 2023 mid-term report through a Celery worker (prefork, concurrency 1, --max-memory-per-child 250000)"
     )
     env = infra.django_env(url, broker_url=cfg.redis_url)
     worker = start_celery(cfg, url, "bench-pdf")
