@@ -536,7 +536,7 @@ def section_pdf(results):
     out.append(
         "Requested with `reports.report_jobs.request_report` (kind `midterm`, cut-off 2023-12-31) and rendered by "
         "a real Celery worker started as deployed (`celery -A portal worker --pool prefork --concurrency 1 "
-        "--max-memory-per-child 600000`; `--pool solo` would ignore the memory limit). Seconds are the job's own "
+        "--max-memory-per-child 250000`; `--pool solo` would ignore the memory limit). Seconds are the job's own "
         "(`started_at` → `finished_at`); the second run reuses the warm worker. Memory is the pool child that "
         "renders, sampled every 0.1 s; its resting size is measured before the first job and 5 s after each."
     )
