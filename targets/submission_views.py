@@ -45,59 +45,6 @@ def parse_form(post):
     return lines, figures, region or None
 
 
-def changes_since(submission, since, exclude_user):
-    """What others changed in the form after ``since``: for the stale-edit message."""
-    changes = []
-    if since is None:
-        return changes
-    labels = {
-        "status": _("推进状态"),
-        "progress": _("工作进展"),
-        "problems": _("存在问题"),
-        "next_steps": _("下一步计划"),
-        "value": _("数值"),
-        "covered": _("已覆盖"),
-        "total": _("应覆盖总数"),
-        "done": _("已完成"),
-        "source_note": _("数据来源说明"),
-        "explanation": _("变动说明"),
-        "funding": _("本年度科普经费（万元）"),
-        "population": _("常住人口（万人）"),
-    }
-    histories = [
-        (
-            MeasureLine.history.filter(submission_id=submission.pk),
-            lambda r: str(r.measure or r.work_point or ""),
-        ),
-        (
-            TargetFigure.history.filter(submission_id=submission.pk),
-            lambda r: f"{r.target.code} {r.target.name}",
-        ),
-        (RegionFigure.history.filter(submission_id=submission.pk), lambda r: _("地区科普经费")),
-    ]
-    for queryset, describe in histories:
-        for record in queryset.filter(history_date__gt=since, history_type="~").order_by("history_date"):
-            if exclude_user is not None and record.history_user_id == exclude_user.pk:
-                continue
-            previous = record.prev_record
-            if previous is None:
-                continue
-            delta = record.diff_against(previous)
-            for change in delta.changes:
-                if change.field in labels:
-                    changes.append(
-                        {
-                            "what": describe(record.instance),
-                            "field": labels[change.field],
-                            "old": change.old,
-                            "new": change.new,
-                            "who": record.history_user,
-                            "when": record.history_date,
-                        }
-                    )
-    return changes
-
-
 class SubmissionStartView(LoginRequiredMixin, View):
     """Open (creating if need be) the unit's form for a period."""
 
@@ -244,6 +191,56 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         return redirect("targets:submission_detail", pk=submission.pk)
 
 
+def field_labels():
+    """The history's field names as the form shows them."""
+    return {
+        "status": _("推进状态"),
+        "progress": _("工作进展"),
+        "problems": _("存在问题"),
+        "next_steps": _("下一步计划"),
+        "value": _("数值"),
+        "covered": _("已覆盖"),
+        "total": _("应覆盖总数"),
+        "done": _("已完成"),
+        "source_note": _("数据来源说明"),
+        "explanation": _("变动说明"),
+        "funding": _("本年度科普经费（万元）"),
+        "population": _("常住人口（万人）"),
+    }
+
+
+def submission_changes(submission):
+    """Every change to a submission's lines and figures, newest first (one query per table)."""
+    labels = field_labels()
+    measures = {line.pk: str(line) for line in submission.lines.select_related("measure", "work_point")}
+    targets = {f.pk: f"{f.target.code} {f.target.name}" for f in submission.figures.select_related("target")}
+    rows = (
+        _history_rows(MeasureLine, submission.pk, lambda r: measures.get(r.id, "—"), LINE_FIELDS, labels)
+        + _history_rows(TargetFigure, submission.pk, lambda r: targets.get(r.id, "—"), FIGURE_FIELDS, labels)
+        + _history_rows(
+            RegionFigure,
+            submission.pk,
+            lambda r: _("地区科普经费"),
+            ("funding", "population", "source_note"),
+            labels,
+        )
+    )
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    return rows
+
+
+def changes_since(submission, since, exclude_user):
+    """What others changed in the form after ``since``: for the stale-edit message."""
+    if since is None:
+        return []
+    others = [
+        row
+        for row in submission_changes(submission)
+        if row["when"] > since and (exclude_user is None or row["who"] != exclude_user)
+    ]
+    return sorted(others, key=lambda r: r["when"])
+
+
 def _history_rows(model, submission_id, describe, fields, labels):
     """Every change to rows of ``model`` in one submission: who, when, before, after (one query)."""
     records = list(
@@ -286,36 +283,5 @@ class SubmissionHistoryView(SubmissionDetailView):
 
     def get_context_data(self, **kwargs):
         submission = self.submission
-        labels = {
-            "status": _("推进状态"),
-            "progress": _("工作进展"),
-            "problems": _("存在问题"),
-            "next_steps": _("下一步计划"),
-            "value": _("数值"),
-            "covered": _("已覆盖"),
-            "total": _("应覆盖总数"),
-            "done": _("已完成"),
-            "source_note": _("数据来源说明"),
-            "explanation": _("变动说明"),
-            "funding": _("本年度科普经费（万元）"),
-            "population": _("常住人口（万人）"),
-        }
-        measures = {line.pk: str(line) for line in submission.lines.select_related("measure", "work_point")}
-        targets = {
-            f.pk: f"{f.target.code} {f.target.name}" for f in submission.figures.select_related("target")
-        }
-        rows = (
-            _history_rows(MeasureLine, submission.pk, lambda r: measures.get(r.id, "—"), LINE_FIELDS, labels)
-            + _history_rows(
-                TargetFigure, submission.pk, lambda r: targets.get(r.id, "—"), FIGURE_FIELDS, labels
-            )
-            + _history_rows(
-                RegionFigure,
-                submission.pk,
-                lambda r: _("地区科普经费"),
-                ("funding", "population", "source_note"),
-                labels,
-            )
-        )
-        rows.sort(key=lambda r: r["when"], reverse=True)
+        rows = submission_changes(submission)
         return {"submission": submission, "rows": rows, "view": self}
