@@ -106,10 +106,14 @@ class RollupRun(models.Model):
 class TargetSnapshot(models.Model):
     """A target's standing at the end of a period."""
 
+    # No single-column indexes: the unique (target, period) and the (period, target) index cover
+    # both lookups, and every index is written on each roll-up.
     target = models.ForeignKey(
-        Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="snapshots"
+        Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="snapshots", db_index=False
     )
-    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(
+        Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     as_of = models.DateField(_("截至日期"))
     actual = models.DecimalField(_("实际完成值"), max_digits=18, decimal_places=4, null=True)
     expected = models.DecimalField(_("序时进度目标值"), max_digits=18, decimal_places=4, null=True)
@@ -139,7 +143,9 @@ class ContributionSnapshot(models.Model):
     """What one unit contributes to a target by the end of a period (sum of its increments, or its
     latest level / coverage / milestone)."""
 
-    target = models.ForeignKey(Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(  # the unique (target, period, unit) is its index
+        Target, verbose_name=_("目标指标"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
     value = models.DecimalField(_("数值"), max_digits=18, decimal_places=4, null=True)
@@ -158,10 +164,24 @@ class ContributionSnapshot(models.Model):
 
 
 class RegionSnapshot(models.Model):
-    """A region's funding at the end of a period: the latest approved figure of that year."""
+    """A region's funding at the end of a period: the latest approved figure of that year.
 
-    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.CASCADE, related_name="+")
-    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    One of the two large snapshot tables (regions × periods): its foreign keys carry no database
+    constraint, since the roll-up derives every row from checked data under the plan's lock and
+    the constraint checks were a third of a full roll-up's time; deletions still cascade through
+    Django. The unique (region, period) is the region's index."""
+
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("地区"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    period = models.ForeignKey(
+        Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     funding = models.DecimalField(_("本年度科普经费（万元）"), max_digits=14, decimal_places=2, null=True)
     population = models.DecimalField(_("常住人口（万人）"), max_digits=10, decimal_places=2, null=True)
     per_capita = models.DecimalField(_("人均科普经费（元）"), max_digits=10, decimal_places=2, null=True)
@@ -179,8 +199,8 @@ class RegionSnapshot(models.Model):
 class InitiativeSnapshot(models.Model):
     """An initiative at the end of a period: its targets by status and its measures' progress."""
 
-    initiative = models.ForeignKey(
-        Initiative, verbose_name=_("行动 / 工程"), on_delete=models.CASCADE, related_name="+"
+    initiative = models.ForeignKey(  # the unique (initiative, period) is its index
+        Initiative, verbose_name=_("行动 / 工程"), on_delete=models.CASCADE, related_name="+", db_index=False
     )
     period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
     targets_by_status = models.JSONField(_("指标状态分布"), default=dict)
@@ -200,10 +220,28 @@ class InitiativeSnapshot(models.Model):
 
 
 class UnitPeriodSnapshot(models.Model):
-    """A unit's submission for a period: status and timeliness (the compliance heatmap)."""
+    """A unit's submission for a period: status and timeliness (the compliance heatmap).
 
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
-    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    The largest snapshot table (units × periods): as for ``RegionSnapshot``, its foreign keys
+    carry no database constraint, and the unique (unit, period) and the (period, timeliness)
+    index are its only indexes."""
+
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("单位"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    period = models.ForeignKey(
+        Period,
+        verbose_name=_("报送期"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     status = models.CharField(_("状态"), max_length=16)
     timeliness = models.CharField(_("时效"), max_length=16)
     submitted_on = models.DateField(_("首次提交日期"), null=True)

@@ -1,10 +1,15 @@
 """Roll-ups: approved figures into the snapshot tables, per target, unit, region, initiative and
-period. Idempotent: a run replaces the snapshot rows of the periods it covers, under a lock on
-the plan's row, so running it twice, or two at once, leaves the same rows.
+period. Idempotent: a run makes the snapshot rows of the periods it covers equal to what the
+approved data gives, under a lock on the plan's row, so running it twice, or two at once, leaves
+the same rows.
 
-The large tables (a unit per period, a region per period) are written by one INSERT … SELECT
-each, so the database does the work and the worker's memory does not grow with the data. The
-target tables are small (targets × periods) and computed in Python from grouped rows.
+A run writes only the differences: rows that are new, changed or no longer produced. A nightly
+run over unchanged data reads and compares but writes nothing, and an approval rewrites only
+the rows it moves (no dead rows for the vacuum, no index or foreign-key work for the rest).
+
+The large tables (a unit per period, a region per period) are synchronised by SQL statements
+that compute, compare and write in the database, so the worker's memory does not grow with the
+data. The target tables are small (targets × periods) and computed in Python from grouped rows.
 """
 
 import datetime
@@ -13,7 +18,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from reports import progress
@@ -60,7 +65,8 @@ def rule_for(target, plan):
 
 
 def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.date | None = None) -> int:
-    """Recompute every snapshot from ``from_period`` on (all periods when None); return rows written."""
+    """Recompute every snapshot from ``from_period`` on (all periods when None); return the number
+    of snapshot rows inserted, changed or deleted (0 when the snapshots were already up to date)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         # One roll-up of a plan at a time: the second waits, then recomputes the same rows.
@@ -73,22 +79,74 @@ def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.dat
         if not chosen:
             return 0
         ids = [p.pk for p in chosen]
-        for model in (
-            TargetSnapshot,
-            ContributionSnapshot,
-            RegionSnapshot,
-            InitiativeSnapshot,
-            UnitPeriodSnapshot,
-        ):
-            model.objects.filter(period_id__in=ids).delete()
-        written = _unit_snapshots(plan, ids, today)
-        written += _region_snapshots(plan, ids)
+        written = _unit_snapshots(ids, today)
+        written += _region_snapshots(ids)
         target_rows, contributions = _target_snapshots(plan, periods, chosen)
-        TargetSnapshot.objects.bulk_create(target_rows, batch_size=BATCH)
-        ContributionSnapshot.objects.bulk_create(contributions, batch_size=BATCH)
+        written += _sync(TargetSnapshot, ("target_id", "period_id"), target_rows, ids)
+        written += _sync(ContributionSnapshot, ("target_id", "period_id", "unit_id"), contributions, ids)
         initiative_rows = _initiative_snapshots(plan, chosen, target_rows)
-        InitiativeSnapshot.objects.bulk_create(initiative_rows, batch_size=BATCH)
-        return written + len(target_rows) + len(contributions) + len(initiative_rows)
+        written += _sync(InitiativeSnapshot, ("initiative_id", "period_id"), initiative_rows, ids)
+        return written
+
+
+def _sync(model, key, rows, period_ids):
+    """Make ``model``'s rows of ``period_ids`` equal ``rows`` (unsaved instances): insert the new,
+    update the changed, delete the ones no longer produced. Returns the number of rows written."""
+    fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    values = [f for f in fields if f not in key]
+    existing = {
+        tuple(row[k] for k in key): row
+        for row in model.objects.filter(period_id__in=period_ids).values("pk", *fields).iterator()
+    }
+    create, update = [], []
+    for obj in rows:
+        old = existing.pop(tuple(getattr(obj, k) for k in key), None)
+        if old is None:
+            create.append(obj)
+        elif any(old[f] != getattr(obj, f) for f in values):
+            obj.pk = old["pk"]
+            update.append(obj)
+    if existing:
+        model.objects.filter(pk__in=[row["pk"] for row in existing.values()]).delete()
+    model.objects.bulk_create(create, batch_size=BATCH)
+    model.objects.bulk_update(update, values, batch_size=BATCH // 4)
+    return len(create) + len(update) + len(existing)
+
+
+def _sync_sql(table, columns, key, select, params, period_ids):
+    """Make ``table``'s rows of ``period_ids`` equal the rows of ``select`` (which yields
+    ``columns`` for those periods only), in the database. One full join of the computed rows
+    with the stored ones keeps only the differences in a temporary table (none when nothing
+    changed); then the stale rows are deleted, the new inserted and the changed updated.
+    Returns the number of rows written."""
+    temp = f"diff_{table}"
+    names = ", ".join(columns)
+    values = [c for c in columns if c not in key]
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    diff = f"""
+        CREATE TEMPORARY TABLE {temp} AS
+        SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
+        FROM ({select}) n
+        FULL JOIN (SELECT * FROM {table} WHERE period_id IN ({_in(period_ids)})) t
+            ON {" AND ".join(f"n.{k} = t.{k}" for k in key)}
+        WHERE t.id IS NULL OR n.{key[0]} IS NULL OR {" OR ".join(f"n.{c} {distinct} t.{c}" for c in values)}
+    """
+    statements = (
+        f"DELETE FROM {table} WHERE id IN (SELECT old_id FROM {temp} WHERE {key[0]} IS NULL)",
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} WHERE old_id IS NULL",
+        f"""UPDATE {table} SET {", ".join(f"{c} = d.{c}" for c in values)} FROM {temp} d
+            WHERE {table}.id = d.old_id AND d.{key[0]} IS NOT NULL""",
+    )
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(diff, params)
+        if cursor.rowcount:
+            for sql in statements:
+                cursor.execute(sql)
+                written += max(cursor.rowcount, 0)
+        cursor.execute(f"DROP TABLE {temp}")
+    return written
 
 
 def _local_date(column):
@@ -102,35 +160,38 @@ def _in(ids):
     return ",".join(str(int(i)) for i in ids)
 
 
-def _unit_snapshots(plan, period_ids, today):
-    """Status and timeliness of every active unit in every chosen period: one INSERT … SELECT."""
+def _unit_snapshots(period_ids, today):
+    """Status and timeliness of every active unit in every chosen period."""
     local = _local_date("s.first_submitted_at")
     deadline = "COALESCE(e.deadline, p.deadline)"
-    sql = f"""
-        INSERT INTO reports_unitperiodsnapshot (unit_id, period_id, status, timeliness, submitted_on)
-        SELECT u.id, p.id, COALESCE(s.status, 'not_started'),
+    select = f"""
+        SELECT u.id AS unit_id, p.id AS period_id, COALESCE(s.status, 'not_started') AS status,
                CASE WHEN s.first_submitted_at IS NOT NULL THEN
                         CASE WHEN {local} <= {deadline} THEN 'on_time' ELSE 'late' END
                     WHEN %s > {deadline} THEN 'missing'
-                    ELSE 'pending' END,
-               CASE WHEN s.first_submitted_at IS NOT NULL THEN {local} END
+                    ELSE 'pending' END AS timeliness,
+               CASE WHEN s.first_submitted_at IS NOT NULL THEN {local} END AS submitted_on
         FROM units_unit u
         CROSS JOIN tasks_period p
         LEFT JOIN tasks_submission s ON s.unit_id = u.id AND s.period_id = p.id
         LEFT JOIN tasks_deadlineextension e ON e.unit_id = u.id AND e.period_id = p.id
         WHERE u.is_active AND p.id IN ({_in(period_ids)})
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [today])
-        return cursor.rowcount
+    return _sync_sql(
+        UnitPeriodSnapshot._meta.db_table,
+        ("unit_id", "period_id", "status", "timeliness", "submitted_on"),
+        ("unit_id", "period_id"),
+        select,
+        [today],
+        period_ids,
+    )
 
 
-def _region_snapshots(plan, period_ids):
+def _region_snapshots(period_ids):
     """Each region's latest approved funding figure of the year up to each chosen period."""
-    sql = f"""
-        INSERT INTO reports_regionsnapshot (region_id, period_id, funding, population, per_capita)
+    select = f"""
         SELECT region_id, period_id, funding, population,
-               CASE WHEN population > 0 THEN ROUND(funding * 1.0 / population, 2) END
+               CASE WHEN population > 0 THEN ROUND(funding * 1.0 / population, 2) END AS per_capita
         FROM (
             SELECT rf.region_id AS region_id, p.id AS period_id, rf.funding AS funding,
                    rf.population AS population,
@@ -143,9 +204,14 @@ def _region_snapshots(plan, period_ids):
         ) latest
         WHERE rn = 1
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [SubmissionStatus.APPROVED.value])
-        return cursor.rowcount
+    return _sync_sql(
+        RegionSnapshot._meta.db_table,
+        ("region_id", "period_id", "funding", "population", "per_capita"),
+        ("region_id", "period_id"),
+        select,
+        [SubmissionStatus.APPROVED.value],
+        period_ids,
+    )
 
 
 def _approved_figures(plan):
@@ -219,21 +285,41 @@ def _external_at(figures, as_of):
     return (chosen[-1][1], len(chosen)) if chosen else (None, 0)
 
 
-def _regional(target, region_values, regions):
-    """(met, total) of regions meeting a per-region target at one period."""
-    if target.code == "T32" or target.value == 0:
-        return None, len(regions)  # needs each region's own 2020 baseline: not yet entered
-    met = 0
-    reported = 0
-    for region_id in regions:
-        funding, per_capita = region_values.get(region_id, (None, None))
-        metric = funding if target.measure_kind == MeasureKind.MONEY else per_capita
-        if metric is None:
-            continue
-        reported += 1
-        if metric >= target.value:
-            met += 1
-    return (met if reported else None), len(regions)
+def _judgeable(target):
+    """Whether a per-region target can be judged: T32 (not below the 2020 level) needs each
+    region's own 2020 baseline, which has not been entered."""
+    return target.code != "T32" and target.value != 0
+
+
+def _regional(target, counts, total):
+    """(met, total) of regions meeting a per-region target at one period, from the database's
+    (met, reported) counts."""
+    if not _judgeable(target):
+        return None, total
+    met, reported = counts
+    return (met if reported else None), total
+
+
+def _regional_counts(targets, period_ids):
+    """{target_id: {period_id: (regions meeting the target, regions reporting)}} of the per-region
+    targets, counted by the database in one pass over the region snapshots just written."""
+    counts = {}
+    for target in targets:
+        metric = "funding" if target.measure_kind == MeasureKind.MONEY else "per_capita"
+        scope = Q(region__level__in=_region_levels(target))
+        counts[f"met_{target.pk}"] = Count("pk", filter=scope & Q(**{f"{metric}__gte": target.value}))
+        counts[f"reported_{target.pk}"] = Count(metric, filter=scope)
+    result = defaultdict(dict)
+    if not counts:
+        return result
+    for row in RegionSnapshot.objects.filter(period_id__in=period_ids).values("period_id").annotate(**counts):
+        for target in targets:
+            result[target.pk][row["period_id"]] = (row[f"met_{target.pk}"], row[f"reported_{target.pk}"])
+    return result
+
+
+def _region_levels(target):
+    return [target.region_level] if target.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
 
 
 def _target_snapshots(plan, periods, chosen):
@@ -253,15 +339,13 @@ def _target_snapshots(plan, periods, chosen):
     ):
         external[target_id].append((measured_on, value))
     baseline_period = next((p for p in periods if p.is_baseline), None)
-    regional_targets = [t for t in targets if t.per_region]
-    region_values, regions_by_level = {}, {}
-    if regional_targets:
-        for level in (RegionLevel.PREFECTURE, RegionLevel.COUNTY):
-            regions_by_level[level] = list(Region.objects.filter(level=level).values_list("pk", flat=True))
-        for region_id, period_id, funding, per_capita in RegionSnapshot.objects.filter(
-            period__in=chosen
-        ).values_list("region_id", "period_id", "funding", "per_capita"):
-            region_values.setdefault(period_id, {})[region_id] = (funding, per_capita)
+    regional = [t for t in targets if t.per_region]
+    regions_by_level, region_counts = {}, {}
+    if regional:
+        regions_by_level = dict(
+            Region.objects.values("level").annotate(n=Count("pk")).values_list("level", "n")
+        )
+        region_counts = _regional_counts([t for t in regional if _judgeable(t)], [p.pk for p in chosen])
 
     rows, contributions = [], []
     for target in targets:
@@ -274,6 +358,8 @@ def _target_snapshots(plan, periods, chosen):
         ):
             if target.time_scope == TimeScope.WHOLE_PLAN and not target.external:
                 rule.baseline, _c, _n = actual_at(target, rule, target_rows, baseline_period)
+        if target.per_region:
+            region_total = sum(regions_by_level.get(level, 0) for level in _region_levels(target))
         for period in chosen:
             as_of = period.ends_on
             met = total = None
@@ -281,13 +367,9 @@ def _target_snapshots(plan, periods, chosen):
             if target.external:
                 actual, counted = _external_at(external.get(target.pk, []), as_of)
             elif target.per_region:
-                levels = (
-                    [target.region_level]
-                    if target.region_level
-                    else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
+                met, total = _regional(
+                    target, region_counts.get(target.pk, {}).get(period.pk, (0, 0)), region_total
                 )
-                regions = [r for level in levels for r in regions_by_level.get(level, [])]
-                met, total = _regional(target, region_values.get(period.pk, {}), regions)
                 actual, counted = met, (1 if met is not None else 0)
             else:
                 actual, unit_values, counted = actual_at(target, rule, target_rows, period)

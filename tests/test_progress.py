@@ -240,3 +240,39 @@ def test_an_incremental_rollup_matches_the_full_one():
     rollup(plan)
     full = list(TargetSnapshot.objects.order_by("target_id", "period_id").values_list("actual", "status"))
     assert incremental == full
+
+
+def test_a_rollup_writes_only_what_changed():
+    """A second run over the same data writes nothing; a new approval rewrites only the rows it
+    moves; a region whose form is no longer approved loses its snapshot rows."""
+    from reports.models import UnitPeriodSnapshot
+
+    plan = current_plan()
+    approved_figure("rst", 2024, 1, "T09", value=D(40000))
+    region_figure("xiningshi", 2024, 2, D(500), D(248))
+    assert rollup(plan) > 0
+    units_before = set(UnitPeriodSnapshot.objects.values_list("unit_id", "period_id", "status", "timeliness"))
+    assert rollup(plan) == 0
+    assert set(UnitPeriodSnapshot.objects.values_list("unit_id", "period_id", "status", "timeliness")) == (
+        units_before
+    )
+
+    # 人社厅 adds 10000 in 2025 Q1: T09 moves in 2025 Q1–Q4 (4 target rows and 人社厅's 4
+    # contribution rows, 40000 → 50000) and 人社厅's 2025 Q1 unit row turns approved: 9 rows.
+    # T09's status stays the same, so no initiative row changes.
+    approved_figure("rst", 2025, 1, "T09", value=D(10000))
+    assert rollup(plan) == 4 + 4 + 1
+    assert snapshot("T09", 2025, 4).actual == D(50000)
+    assert snapshot("T09", 2024, 4).actual == D(40000)
+
+    # 西宁's 2024 Q2 form is returned: its funding no longer counts in 2024 Q2–Q4.
+    region_periods = Period.objects.filter(year=2024, quarter__gte=2)
+    assert RegionSnapshot.objects.filter(region__code="630100", period__in=region_periods).count() == 3
+    from tasks.models import Submission
+
+    Submission.objects.filter(unit__code="xiningshi", period__year=2024, period__quarter=2).update(
+        status="returned"
+    )
+    rollup(plan)
+    assert not RegionSnapshot.objects.filter(region__code="630100").exists()
+    assert snapshot("T30", 2024, 4).regions_met is None
