@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from reports import progress
+from reports import page_cache, progress
 from reports.choices import ProgressStatus
 from reports.models import (
     ContributionSnapshot,
@@ -71,6 +71,7 @@ def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.dat
     with transaction.atomic():
         # One roll-up of a plan at a time: the second waits, then recomputes the same rows.
         Plan.objects.select_for_update().get(pk=plan.pk)
+        transaction.on_commit(page_cache.bump)  # the dashboard's cached bodies are now stale
         periods = list(Period.objects.filter(plan=plan).order_by("year", "quarter"))
         if from_period is not None:
             chosen = [p for p in periods if p.key >= from_period.key]

@@ -4,9 +4,10 @@ Every function here issues a fixed number of queries, whatever the number of uni
 periods: the dashboard's query count is pinned in tests.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
-from django.db.models import Exists, JSONField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, JSONField, OuterRef, Prefetch, Q, Subquery
 
 from reports.choices import RunStatus
 from reports.models import (
@@ -22,7 +23,7 @@ from targets.models import Target, TargetFigure
 from tasks.choices import AssignmentRole, SubmissionStatus, Timeliness
 from tasks.models import Assignment, Initiative, MeasureLine, Period, Plan, Submission
 from tasks.selectors import assignments_of_unit, current_plan
-from units.choices import RegionLevel
+from units.choices import RegionLevel, UnitKind
 from units.models import Region, Unit
 
 # The compliance heatmap's cell kinds, in legend order.
@@ -140,29 +141,79 @@ def target_series(target_ids, period_ids):
     return series
 
 
+# The heatmap's states from most to least urgent: a group of units shows its most urgent one.
+HEAT_URGENCY = ("missing", "returned", "submitted", "draft", "pending", "approved_late", "approved_on_time")
+
+
+@dataclass
+class HeatUnit:
+    """A heatmap row's unit, without a model instance (the dashboard reads thousands of cells)."""
+
+    code: str
+    short_name: str
+
+
+@dataclass
+class HeatGroup:
+    """The county governments of one prefecture, one heatmap row: ``cells`` maps a period id to a
+    Counter of (status, timeliness), ``size`` is the number of governments."""
+
+    code: str  # the prefecture's region code (the region page lists each government)
+    name: str
+    size: int
+    cells: dict = field(default_factory=dict)
+
+
+def _county_units():
+    return Q(unit__kind=UnitKind.LOCAL_GOVERNMENT, unit__region__level=RegionLevel.COUNTY)
+
+
 def compliance(period_ids):
-    """Unit rows for the heatmap from the unit snapshots of ``period_ids``, in one query:
-    [(unit, {period_id: snapshot})] in the units' order."""
-    rows = (
+    """The heatmap of the dashboard, in two queries whatever the number of units: ``(units,
+    groups)`` where ``units`` is [(HeatUnit, {period_id: (status, timeliness)})] for every unit
+    but the county governments (provincial units, prefecture governments), in the units' order,
+    and ``groups`` is [HeatGroup] with the county governments counted per prefecture."""
+    units = _unit_cells(
         UnitPeriodSnapshot.objects.filter(period_id__in=period_ids)
-        .select_related("unit")
-        .only(
-            "period_id",
-            "status",
-            "timeliness",
-            "submitted_on",
-            "unit__code",
-            "unit__short_name",
-            "unit__name",
-            "unit__kind",
-            "unit__sort_order",
-        )
+        .exclude(_county_units())
         .order_by("unit__sort_order", "unit__code")
     )
+    groups = {}
+    county_rows = (
+        UnitPeriodSnapshot.objects.filter(_county_units(), period_id__in=period_ids)
+        .values_list(
+            "unit__region__parent__code", "unit__region__parent__name", "period_id", "status", "timeliness"
+        )
+        .annotate(n=Count("pk"))
+        .order_by("unit__region__parent__code")
+    )
+    for code, name, period_id, status, timeliness, n in county_rows:
+        group = groups.setdefault(code, HeatGroup(code, name, 0))
+        group.cells.setdefault(period_id, Counter())[(status, timeliness)] += n
+    for group in groups.values():
+        group.size = max(sum(counter.values()) for counter in group.cells.values())
+    return units, list(groups.values())
+
+
+def county_compliance(prefecture, period_ids):
+    """[(unit, {period_id: (status, timeliness)})] of the county governments of a prefecture (the
+    region page's heatmap), in one query."""
+    return _unit_cells(
+        UnitPeriodSnapshot.objects.filter(
+            _county_units(), unit__region__parent=prefecture, period_id__in=period_ids
+        ).order_by("unit__region__code", "unit__sort_order", "unit__code")
+    )
+
+
+def _unit_cells(snapshots):
+    """[(HeatUnit, {period_id: (status, timeliness)})] of ordered unit snapshots, in one query."""
     units, cells = {}, defaultdict(dict)
-    for row in rows:
-        units.setdefault(row.unit_id, row.unit)
-        cells[row.unit_id][row.period_id] = row
+    for unit_id, code, short_name, period_id, status, timeliness in snapshots.values_list(
+        "unit_id", "unit__code", "unit__short_name", "period_id", "status", "timeliness"
+    ):
+        if unit_id not in units:
+            units[unit_id] = HeatUnit(code, short_name)
+        cells[unit_id][period_id] = (status, timeliness)
     return [(unit, cells[unit_id]) for unit_id, unit in units.items()]
 
 
@@ -186,8 +237,8 @@ def dashboard_series(plan, period_ids):
 
 
 def dashboard_data(plan, periods, period):
-    """Everything the dashboard shows at ``period``, in three queries (with ``plan_and_periods``,
-    four), whatever the number of units, targets and periods."""
+    """Everything the dashboard shows at ``period``, in four queries (with ``plan_and_periods``,
+    five), whatever the number of units, targets and periods."""
     shown = periods_up_to(periods, period)
     targets, series = dashboard_series(plan, [p.pk for p in shown])
     return {

@@ -9,19 +9,19 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.mixins import RoleRequiredMixin
-from reports import charts, selectors
+from reports import charts, page_cache, selectors
 from reports.choices import ProgressStatus
 from targets.choices import Combine, MeasureKind, TimeScope
 from tasks.choices import InitiativeKind, MeasureStatus, SubmissionStatus, Timeliness
@@ -57,6 +57,106 @@ HEAT_GLYPHS = {
     "pending": "",
     "none": "",
 }
+
+
+def heat_legend():
+    return [(kind, label, HEAT_GLYPHS[kind]) for kind, label in _heat_labels().items()]
+
+
+def heatmap_rows(unit_cells, shown, period):
+    """(rows, Counter of timeliness at ``period``) of the heatmap, a row per unit, from
+    ``selectors.compliance`` / ``county_compliance``."""
+    labels = _heat_labels()
+    rows, now = [], Counter()
+    for unit, cells in unit_cells:
+        row_cells, late, missing = [], 0, 0
+        for p in shown:
+            cell = cells.get(p.pk)
+            kind = "none" if cell is None else selectors.heat_kind(*cell)
+            label = labels.get(kind, "—")
+            row_cells.append(
+                {"kind": kind, "glyph": HEAT_GLYPHS[kind], "title": _heat_title(p, [(label, None)])}
+            )
+            if cell is None:
+                continue
+            late += cell[1] == Timeliness.LATE
+            missing += cell[1] == Timeliness.MISSING
+            if p.pk == period.pk:
+                now[cell[1]] += 1
+        rows.append(
+            {
+                "name": unit.short_name,
+                "url": reverse("reports:unit_detail", args=[unit.code]),
+                "cells": row_cells,
+                "late": late,
+                "missing": missing,
+            }
+        )
+    return rows, now
+
+
+def heatmap_group_rows(groups, shown, period):
+    """(rows, Counter of timeliness at ``period``) of the heatmap, a row per prefecture for its
+    county governments: a cell shows the most urgent state among them, with how many are in it
+    (a tick when all are approved), and lists every state with its count in its title."""
+    labels = _heat_labels()
+    rows, now = [], Counter()
+    for group in groups:
+        row_cells, late, missing = [], 0, 0
+        for p in shown:
+            pairs = group.cells.get(p.pk)
+            if not pairs:
+                row_cells.append({"kind": "none", "glyph": "", "title": _heat_title(p, [("—", None)])})
+                continue
+            kinds = Counter()
+            for (status, timeliness), n in pairs.items():
+                kinds[selectors.heat_kind(status, timeliness)] += n
+                late += n if timeliness == Timeliness.LATE else 0
+                missing += n if timeliness == Timeliness.MISSING else 0
+                if p.pk == period.pk:
+                    now[timeliness] += n
+            kind = next(k for k in selectors.HEAT_URGENCY if kinds[k])
+            glyph = (
+                HEAT_GLYPHS[kind] if kind.startswith("approved") or kind == "pending" else str(kinds[kind])
+            )
+            row_cells.append(
+                {
+                    "kind": kind,
+                    "glyph": glyph,
+                    "title": _heat_title(p, [(labels[k], kinds[k]) for k in labels if kinds[k]]),
+                }
+            )
+        rows.append(
+            {
+                "name": _("%(prefecture)s所辖县级政府") % {"prefecture": group.name},
+                "size": group.size,
+                "url": reverse("reports:region_detail", args=[group.code]),
+                "anchor": "#compliance",
+                "cells": row_cells,
+                "late": late,
+                "missing": missing,
+            }
+        )
+    return rows, now
+
+
+def year_spans(shown):
+    """The heatmap's year header: [{"year", "span"}] over the shown periods."""
+    years = []
+    for p in shown:
+        if years and years[-1]["year"] == p.year:
+            years[-1]["span"] += 1
+        else:
+            years.append({"year": p.year, "span": 1})
+    return years
+
+
+def _heat_title(period, parts):
+    """A heatmap cell's tooltip: the period, then each state (with its count for a group)."""
+    states = pgettext("list separator", "，").join(
+        label if n is None else _("%(state)s %(n)s") % {"state": label, "n": n} for label, n in parts
+    )
+    return _("%(period)s：%(states)s") % {"period": period.label, "states": states}
 
 
 def short_label(period):
@@ -162,36 +262,39 @@ class DashboardAccessMixin(RoleRequiredMixin):
     allowed_roles = (Role.OFFICE, Role.VIEWER)
 
 
+def _period_param(value):
+    """The ``?period=`` of a request as part of a cache key: an id, empty, or "invalid" (every
+    malformed value shows the same page)."""
+    if not value:
+        return ""
+    return value if value.isdigit() and len(value) <= 12 else "invalid"
+
+
 class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
     """工作看板: targets by status, the 13 initiatives, the targets table and compliance."""
 
     template_name = "reports/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        period = self.resolve_period()
-        context = super().get_context_data(**self.period_context(), **kwargs)
-        if period is not None:
-            # The page only changes when a roll-up finishes: cache its body per period, last
-            # roll-up, language and role ("pages" cache), so a leader's refresh costs a few queries.
-            last = self.periods[0].last_rollup if self.periods else None
-            key = "dashboard:{}:{}:{}:{}:{}".format(
-                self.plan.pk,
-                period.pk,
-                last.isoformat() if last else "none",
-                get_language(),
-                role_of(self.request.user),
-            )
-            body = caches["pages"].get(key)
-            if body is None:
-                context = self.dashboard_context(context, period)
-                body = render_to_string("reports/_dashboard_body.html", context, request=self.request)
-                caches["pages"].set(key, body, timeout=600)
-            context["dashboard_body"] = mark_safe(body)  # our own rendered template
-            return context
-        context["dashboard_body"] = render_to_string(
-            "reports/_dashboard_body.html", context, request=self.request
+        # The body only changes when a roll-up commits (which bumps the pages cache's version) or
+        # the day changes (the default period): it is cached per version, requested period, day,
+        # language and role, so a leader's refresh costs no dashboard query at all.
+        key = "dashboard:{}:{}:{}:{}:{}".format(
+            page_cache.version(),
+            _period_param(self.request.GET.get("period")),
+            timezone.localdate().isoformat(),
+            get_language(),
+            role_of(self.request.user),
         )
-        return context
+        body = page_cache.get(key)
+        if body is None:
+            period = self.resolve_period()
+            context = self.period_context()
+            if period is not None:
+                context = self.dashboard_context(context, period)
+            body = render_to_string("reports/_dashboard_body.html", context, request=self.request)
+            page_cache.put(key, body, timeout=600)
+        return super().get_context_data(dashboard_body=mark_safe(body), **kwargs)  # our own template
 
     def dashboard_context(self, context, period):
         data = selectors.dashboard_data(self.plan, self.periods, period)
@@ -224,37 +327,10 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
             initiative.bar = measure_bar(initiative.lines_by_status)
             initiative.line_total = sum((initiative.lines_by_status or {}).values())
             initiatives.append(initiative)
-        heat_labels = _heat_labels()
-        period_labels = {p.pk: p.label for p in shown}
-        heat_rows = []
-        timeliness_now = Counter()
-        for unit, cells in data["compliance"]:
-            row_cells, late, missing = [], 0, 0
-            for p in shown:
-                snap = cells.get(p.pk)
-                kind = "none" if snap is None else selectors.heat_kind(snap.status, snap.timeliness)
-                label = heat_labels.get(kind, "—")
-                row_cells.append(
-                    {
-                        "kind": kind,
-                        "label": label,
-                        "glyph": HEAT_GLYPHS[kind],
-                        "title": f"{period_labels[p.pk]}：{label}",
-                    }
-                )
-                if snap is None:
-                    continue
-                late += snap.timeliness == Timeliness.LATE
-                missing += snap.timeliness == Timeliness.MISSING
-                if p.pk == period.pk:
-                    timeliness_now[snap.timeliness] += 1
-            heat_rows.append({"unit": unit, "cells": row_cells, "late": late, "missing": missing})
-        years = []
-        for p in shown:
-            if years and years[-1]["year"] == p.year:
-                years[-1]["span"] += 1
-            else:
-                years.append({"year": p.year, "span": 1})
+        unit_cells, groups = data["compliance"]
+        heat_rows, timeliness_now = heatmap_rows(unit_cells, shown, period)
+        group_rows, group_now = heatmap_group_rows(groups, shown, period)
+        timeliness_now.update(group_now)
         context.update(
             status_summary=[(s.value, s.label, status_counts.get(s.value, 0)) for s in ProgressStatus],
             target_total=len(rows),
@@ -263,10 +339,10 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
             actions=[i for i in initiatives if i.kind == InitiativeKind.ACTION],
             projects=[i for i in initiatives if i.kind == InitiativeKind.PROJECT],
             rows=rows,
-            heat_rows=heat_rows,
+            heat_rows=heat_rows + group_rows,
             heat_periods=shown,
-            heat_years=years,
-            heat_legend=[(kind, label, HEAT_GLYPHS[kind]) for kind, label in heat_labels.items()],
+            heat_years=year_spans(shown),
+            heat_legend=heat_legend(),
             measure_legend=[(s.label, charts.MEASURE_STATUS_COLORS[s.value]) for s in MeasureStatus],
         )
         return context
@@ -852,7 +928,16 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
                         else None,
                     }
                 )
+        county_rows = []
+        if region.level == RegionLevel.PREFECTURE:
+            county_rows, _now = heatmap_rows(
+                selectors.county_compliance(region, [p.pk for p in shown]), shown, period
+            )
         context.update(
+            heat_rows=county_rows,
+            heat_periods=shown,
+            heat_years=year_spans(shown),
+            heat_legend=heat_legend(),
             years=years,
             per_capita_target=per_capita_target,
             funding_target=funding_target,

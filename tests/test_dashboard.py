@@ -215,7 +215,10 @@ def test_the_compliance_heatmap_has_a_row_per_unit_and_counts_late_and_missing(c
     client.force_login(office)
     html = html_of(client, DASHBOARD)
     heatmap = html[html.index('<table class="heatmap">') :]
-    assert heatmap.count('<th scope="row" class="unit">') == Unit.objects.active().count()
+    counties = Unit.objects.active().filter(kind="local_government", region__level="county")
+    # every unit but the 44 county governments has its own row; those are counted per prefecture
+    assert heatmap.count('<th scope="row" class="unit">') == Unit.objects.active().count() - counties.count()
+    assert heatmap.count('<th scope="row" class="unit group">') == 8
     rst = row_of(heatmap, ">省人力资源社会保障厅<")
     # 人社厅's three approved forms were first submitted now (2026): late; the rest missing
     assert rst.count('class="hm-approved_late"') == 3
@@ -429,8 +432,53 @@ def test_a_refresh_is_served_from_the_cache_until_the_next_rollup(
         return html[html.index("<main") : html.index("</main>")]
 
     assert main(again) == main(first)
-    assert len(cached) <= 6
+    # a hit reads the session, the user, the role and the two badges of the menu; nothing else
+    assert len(cached) <= 5
+    assert not [q for q in cached.captured_queries if "snapshot" in q["sql"] or "tasks_period" in q["sql"]]
     approved_figure("rst", 2022, 3, "T09", value=D(5000))
     with django_capture_on_commit_callbacks(execute=True):
         request_rollup(current_plan())
     assert "45000" in client.get("/dashboard/").content.decode()
+
+
+def test_county_governments_are_counted_per_prefecture_with_the_list_on_the_region_page(client, data, office):
+    """西宁's 7 county governments in 2024 Q2: 城东区 approved, 城中区 submitted, the other 5
+    missing (their deadline has passed): the cell shows the most urgent state (5 未报)."""
+    approved_figure("chengdong", 2024, 2, "T09", value=D(1))
+    approved_figure("chengzhong", 2024, 2, "T09", status="submitted", value=D(1))
+    rollup(current_plan())
+    client.force_login(office)
+    html = html_of(client, DASHBOARD, period=period(2024, 2).pk)
+    xining = row_of(html, "西宁市所辖县级政府")
+    assert "(7)" in xining
+    assert (
+        f'href="{reverse("reports:region_detail", args=["630100"])}?period={period(2024, 2).pk}#compliance"'
+        in xining
+    )
+    shown = list(Period.objects.order_by("year", "quarter").values_list("pk", flat=True))
+    cells = re.findall(r'<td class="hm-(\w+)" title="([^"]+)">([^<]*)</td>', xining)
+    q2 = cells[shown.index(period(2024, 2).pk)]
+    assert q2 == ("missing", "2024年第2季度：已通过（逾期） 1，已提交 1，未报 5", "5")
+    # the region page lists each of them
+    html = html_of(client, reverse("reports:region_detail", args=["630100"]), period=period(2024, 2).pk)
+    heatmap = html[html.index('id="compliance"') :]
+    assert heatmap.count('<th scope="row" class="unit">') == 7
+    assert "城东区" in heatmap and "湟源县" in heatmap
+    assert 'class="hm-approved_late"' in row_of(heatmap, ">城东区<")
+
+
+def test_the_dashboard_works_while_its_cache_is_down(client, data, office, settings, caplog):
+    """Redis (the pages cache) unreachable: the page is computed each time, with a warning."""
+    settings.CACHES = {  # the cache handler is rebuilt from these settings (setting_changed)
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+    client.force_login(office)
+    for _ in range(2):
+        html = html_of(client, DASHBOARD)
+        assert "补贴性职业技能培训" in html and "150000 人次" in row_of(html, "补贴性职业技能培训")
+    rollup(current_plan())  # its on-commit bump fails quietly too
+    assert "pages cache unavailable" in caplog.text
