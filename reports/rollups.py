@@ -82,33 +82,33 @@ def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.dat
         ids = [p.pk for p in chosen]
         written = _unit_snapshots(ids, today)
         written += _region_snapshots(ids)
-        target_rows, contributions = _target_snapshots(plan, periods, chosen)
+        target_rows, contributions, initiative_of = _target_snapshots(plan, periods, chosen)
         written += _sync(TargetSnapshot, ("target_id", "period_id"), target_rows, ids)
         written += _sync(ContributionSnapshot, ("target_id", "period_id", "unit_id"), contributions, ids)
-        initiative_rows = _initiative_snapshots(plan, chosen, target_rows)
+        initiative_rows = _initiative_snapshots(plan, chosen, target_rows, initiative_of)
         written += _sync(InitiativeSnapshot, ("initiative_id", "period_id"), initiative_rows, ids)
         return written
 
 
 def _sync(model, key, rows, period_ids):
-    """Make ``model``'s rows of ``period_ids`` equal ``rows`` (unsaved instances): insert the new,
-    update the changed, delete the ones no longer produced. Returns the number of rows written."""
-    fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
-    values = [f for f in fields if f not in key]
+    """Make ``model``'s rows of ``period_ids`` equal ``rows`` (dicts of column → value, every
+    column but the id): insert the new, update the changed, delete the ones no longer produced.
+    Only rows written become model instances. Returns the number of rows written."""
+    columns = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    values = [c for c in columns if c not in key]
     existing = {
-        tuple(row[k] for k in key): row
-        for row in model.objects.filter(period_id__in=period_ids).values("pk", *fields).iterator()
+        row[1 : 1 + len(key)]: row
+        for row in model.objects.filter(period_id__in=period_ids).values_list("pk", *key, *values)
     }
     create, update = [], []
-    for obj in rows:
-        old = existing.pop(tuple(getattr(obj, k) for k in key), None)
+    for row in rows:
+        old = existing.pop(tuple(row[k] for k in key), None)
         if old is None:
-            create.append(obj)
-        elif any(old[f] != getattr(obj, f) for f in values):
-            obj.pk = old["pk"]
-            update.append(obj)
+            create.append(model(**row))
+        elif old[1 + len(key) :] != tuple(row[v] for v in values):
+            update.append(model(pk=old[0], **row))
     if existing:
-        model.objects.filter(pk__in=[row["pk"] for row in existing.values()]).delete()
+        model.objects.filter(pk__in=[row[0] for row in existing.values()]).delete()
     model.objects.bulk_create(create, batch_size=BATCH)
     model.objects.bulk_update(update, values, batch_size=BATCH // 4)
     return len(create) + len(update) + len(existing)
@@ -189,21 +189,25 @@ def _unit_snapshots(period_ids, today):
 
 
 def _region_snapshots(period_ids):
-    """Each region's latest approved funding figure of the year up to each chosen period."""
+    """Each region's latest approved funding figure of the year up to each chosen period: a
+    figure of quarter q holds for the periods of its year from q up to the next approved one."""
     select = f"""
-        SELECT region_id, period_id, funding, population,
-               CASE WHEN population > 0 THEN ROUND(funding * 1.0 / population, 2) END AS per_capita
+        SELECT f.region_id AS region_id, p.id AS period_id, f.funding AS funding, f.population AS population,
+               CASE WHEN f.population > 0 THEN ROUND(f.funding * 1.0 / f.population, 2) END AS per_capita
         FROM (
-            SELECT rf.region_id AS region_id, p.id AS period_id, rf.funding AS funding,
-                   rf.population AS population,
-                   ROW_NUMBER() OVER (PARTITION BY rf.region_id, p.id ORDER BY p2.quarter DESC) AS rn
-            FROM tasks_period p
-            JOIN tasks_period p2 ON p2.plan_id = p.plan_id AND p2.year = p.year AND p2.quarter <= p.quarter
-            JOIN tasks_submission s ON s.period_id = p2.id AND s.status = %s
-            JOIN targets_regionfigure rf ON rf.submission_id = s.id
-            WHERE p.id IN ({_in(period_ids)}) AND rf.funding IS NOT NULL AND rf.population IS NOT NULL
-        ) latest
-        WHERE rn = 1
+            SELECT rf.region_id, p2.plan_id, p2.year, p2.quarter, rf.funding, rf.population,
+                   LEAD(p2.quarter, 1, 5) OVER (
+                       PARTITION BY rf.region_id, p2.year ORDER BY p2.quarter
+                   ) AS next_quarter
+            FROM targets_regionfigure rf
+            JOIN tasks_submission s ON s.id = rf.submission_id AND s.status = %s
+            JOIN tasks_period p2 ON p2.id = s.period_id
+            WHERE rf.funding IS NOT NULL AND rf.population IS NOT NULL
+              AND p2.year IN (SELECT year FROM tasks_period WHERE id IN ({_in(period_ids)}))
+        ) f
+        JOIN tasks_period p ON p.plan_id = f.plan_id AND p.year = f.year
+             AND p.quarter >= f.quarter AND p.quarter < f.next_quarter
+        WHERE p.id IN ({_in(period_ids)})
     """
     return _sync_sql(
         RegionSnapshot._meta.db_table,
@@ -247,18 +251,21 @@ def _figure_value(target, rule, row):
     return value
 
 
-def actual_at(target, rule, rows, period):
-    """(actual, {unit_id: contribution}, figures counted) of a target at the end of ``period``."""
+def figure_values(target, rule, rows):
+    """[(period_key, year, unit_id, value)] of a target's approved figures that carry a value."""
+    valued = ((row, _figure_value(target, rule, row)) for row in rows)
+    return [(row[0], row[1], row[2], value) for row, value in valued if value is not None]
+
+
+def actual_at(target, rows, period):
+    """(actual, {unit_id: contribution}, figures counted) of a target at the end of ``period``,
+    from its ``figure_values``."""
     key = period.key
-    if target.time_scope == TimeScope.PER_YEAR:
-        rows = [r for r in rows if r[1] == period.year and r[0] <= key]
-    else:
-        rows = [r for r in rows if r[0] <= key]
+    per_year = target.time_scope == TimeScope.PER_YEAR
     per_unit = defaultdict(list)
-    for row in rows:
-        value = _figure_value(target, rule, row)
-        if value is not None:
-            per_unit[row[2]].append((row[0], value))
+    for row_key, year, unit_id, value in rows:
+        if row_key <= key and (not per_year or year == period.year):
+            per_unit[unit_id].append((row_key, value))
     if not per_unit:
         return None, {}, 0
     counted = sum(len(v) for v in per_unit.values())
@@ -351,14 +358,14 @@ def _target_snapshots(plan, periods, chosen):
     rows, contributions = [], []
     for target in targets:
         rule = rule_for(target, plan)
-        target_rows = figures.get(target.pk, [])
+        target_rows = figure_values(target, rule, figures.get(target.pk, []))
         if (
             rule.baseline is None
             and baseline_period is not None
             and target.combine in (Combine.LEVEL, Combine.COVERAGE)
         ):
             if target.time_scope == TimeScope.WHOLE_PLAN and not target.external:
-                rule.baseline, _c, _n = actual_at(target, rule, target_rows, baseline_period)
+                rule.baseline, _c, _n = actual_at(target, target_rows, baseline_period)
         if target.per_region:
             region_total = sum(regions_by_level.get(level, 0) for level in _region_levels(target))
         for period in chosen:
@@ -373,7 +380,7 @@ def _target_snapshots(plan, periods, chosen):
                 )
                 actual, counted = met, (1 if met is not None else 0)
             else:
-                actual, unit_values, counted = actual_at(target, rule, target_rows, period)
+                actual, unit_values, counted = actual_at(target, target_rows, period)
             if target.per_region:
                 result = _judge_regional(met, total)
             else:
@@ -386,28 +393,32 @@ def _target_snapshots(plan, periods, chosen):
                     waypoints=waypoints.get(target.pk),
                 )
             rows.append(
-                TargetSnapshot(
-                    target=target,
-                    period=period,
-                    as_of=as_of,
-                    actual=result.actual,
-                    expected=result.expected,
-                    baseline=result.baseline,
-                    completion=result.completion,
-                    forecast=result.forecast,
-                    status=result.status,
-                    figures=result.figures,
-                    regions_met=met,
-                    regions_total=total,
-                )
+                {
+                    "target_id": target.pk,
+                    "period_id": period.pk,
+                    "as_of": as_of,
+                    "actual": result.actual,
+                    "expected": result.expected,
+                    "baseline": result.baseline,
+                    "completion": result.completion,
+                    "forecast": result.forecast,
+                    "status": str(result.status),
+                    "figures": result.figures,
+                    "regions_met": met,
+                    "regions_total": total,
+                }
             )
-            for unit_id, value in unit_values.items():
-                contributions.append(
-                    ContributionSnapshot(
-                        target=target, period=period, unit_id=unit_id, value=progress.q4(value)
-                    )
-                )
-    return rows, contributions
+            contributions.extend(
+                {
+                    "target_id": target.pk,
+                    "period_id": period.pk,
+                    "unit_id": unit_id,
+                    "value": progress.q4(value),
+                    "figures": 0,
+                }
+                for unit_id, value in unit_values.items()
+            )
+    return rows, contributions, {t.pk: t.initiative_id for t in targets}
 
 
 def _judge_regional(met, total):
@@ -423,43 +434,37 @@ def _judge_regional(met, total):
     return progress.Progress(Decimal(met), Decimal(total), None, progress.q4(share), None, status, 1)
 
 
-def _initiative_snapshots(plan, chosen, target_rows):
+def _initiative_snapshots(plan, chosen, target_rows, initiative_of):
+    """Per initiative and period: its targets by status, its measures' approved lines by status
+    and how many units reported on them (one grouped query)."""
+    from tasks.models import Initiative
+
     ids = [p.pk for p in chosen]
-    lines = (
+    by_status = defaultdict(lambda: defaultdict(int))
+    units = defaultdict(set)
+    for initiative_id, period_id, unit_id, status, n in (
         MeasureLine.objects.filter(
             submission__status=SubmissionStatus.APPROVED, submission__period_id__in=ids, measure__isnull=False
         )
-        .values("measure__initiative_id", "submission__period_id", "status")
+        .values_list("measure__initiative_id", "submission__period_id", "submission__unit_id", "status")
         .annotate(n=Count("id"))
-    )
-    by_status = defaultdict(dict)
-    for row in lines:
-        by_status[(row["measure__initiative_id"], row["submission__period_id"])][row["status"]] = row["n"]
-    reported = {
-        (row["measure__initiative_id"], row["submission__period_id"]): row["n"]
-        for row in MeasureLine.objects.filter(
-            submission__status=SubmissionStatus.APPROVED, submission__period_id__in=ids, measure__isnull=False
-        )
-        .values("measure__initiative_id", "submission__period_id")
-        .annotate(n=Count("submission__unit_id", distinct=True))
-    }
+        .order_by()
+    ):
+        by_status[(initiative_id, period_id)][status] += n
+        units[(initiative_id, period_id)].add(unit_id)
     targets_status = defaultdict(lambda: defaultdict(int))
     for row in target_rows:
-        if row.target.initiative_id:
-            targets_status[(row.target.initiative_id, row.period_id)][row.status] += 1
-    result = []
-    from tasks.models import Initiative
-
-    for initiative_id in Initiative.objects.filter(plan=plan).values_list("pk", flat=True):
-        for period in chosen:
-            key = (initiative_id, period.pk)
-            result.append(
-                InitiativeSnapshot(
-                    initiative_id=initiative_id,
-                    period=period,
-                    targets_by_status=dict(targets_status.get(key, {})),
-                    lines_by_status=by_status.get(key, {}),
-                    units_reported=reported.get(key, 0),
-                )
-            )
-    return result
+        initiative_id = initiative_of.get(row["target_id"])
+        if initiative_id:
+            targets_status[(initiative_id, row["period_id"])][row["status"]] += 1
+    return [
+        {
+            "initiative_id": initiative_id,
+            "period_id": period_id,
+            "targets_by_status": dict(targets_status.get((initiative_id, period_id), {})),
+            "lines_by_status": dict(by_status.get((initiative_id, period_id), {})),
+            "units_reported": len(units.get((initiative_id, period_id), ())),
+        }
+        for initiative_id in Initiative.objects.filter(plan=plan).values_list("pk", flat=True)
+        for period_id in ids
+    ]

@@ -156,7 +156,7 @@ def _heat_title(period, parts):
     states = pgettext("list separator", "，").join(
         label if n is None else _("%(state)s %(n)s") % {"state": label, "n": n} for label, n in parts
     )
-    return _("%(period)s：%(states)s") % {"period": period.label, "states": states}
+    return _("%(period)s：%(states)s") % {"period": short_label(period), "states": states}
 
 
 def short_label(period):

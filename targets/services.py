@@ -151,9 +151,10 @@ def clean_region_figure(data):
     }, errors
 
 
-def save_figures(submission, rows, region=None, *, by=None):
+def save_figures(submission, rows, region=None, *, by=None, merge=None):
     """Write figures: ``rows`` maps figure id → raw fields. Raises ValidationError listing every
-    problem; nothing is written when any row is wrong (the caller's transaction rolls back)."""
+    problem; nothing is written when any row is wrong (the caller's transaction rolls back).
+    With ``merge``, only the fields it lets through are written (see ``FieldMerge``)."""
     figures = {f.pk: f for f in submission.figures.select_related("target")}
     unknown = set(rows) - set(figures)
     if unknown:
@@ -176,35 +177,74 @@ def save_figures(submission, rows, region=None, *, by=None):
     if errors:
         raise ValidationError(errors)
     changed = 0
-    for figure, cleaned in updates:
-        if any(getattr(figure, k) != v for k, v in cleaned.items()):
-            for k, v in cleaned.items():
-                setattr(figure, k, v)
-            figure._history_user = by
-            figure.save()
-            changed += 1
+    rows = [("figure", figure, cleaned) for figure, cleaned in updates]
     if region_update:
-        region_figure, cleaned = region_update
-        if any(getattr(region_figure, k) != v for k, v in cleaned.items()):
-            for k, v in cleaned.items():
-                setattr(region_figure, k, v)
-            region_figure._history_user = by
-            region_figure.save()
+        rows.append(("region", *region_update))
+    for kind, row, cleaned in rows:
+        dirty = False
+        for field, value in cleaned.items():
+            if getattr(row, field) == value:
+                continue
+            if merge is None or merge.take(kind, row, field, value):
+                setattr(row, field, value)
+                dirty = True
+        if dirty:
+            row._history_user = by
+            row.save()
             changed += 1
     return changed
 
 
+FIGURE_FIELDS = ("value", "covered", "total", "done", "source_note", "explanation")
+REGION_FIELDS = ("funding", "population", "source_note")
+
+
+def changes_by_others(submission, since, user):
+    """{(kind, row id, field): value before the change} of the fields of a submission's lines and
+    figures that users other than ``user`` changed after ``since`` (the first such change of each
+    field): the base of a stale form's merge (``FieldMerge``). Three queries."""
+    from tasks.models import MeasureLine
+
+    theirs = {}
+    for kind, model, fields in (
+        ("line", MeasureLine, task_services.LINE_FIELDS),
+        ("figure", TargetFigure, FIGURE_FIELDS),
+        ("region", RegionFigure, REGION_FIELDS),
+    ):
+        for record, field, old, _new in task_services.field_changes(model, submission.pk, fields):
+            if record.history_date > since and record.history_user_id != user.pk:
+                theirs.setdefault((kind, record.id, field), old)
+    return theirs
+
+
 @transaction.atomic
-def save_form(submission_id, *, by, version, lines=None, figures=None, region=None, action=None):
-    """Save a quarterly form (lines and figures) as one edit, refusing a stale version."""
-    submission = task_services.begin_edit(submission_id, by=by, version=version)
+def save_form(submission_id, *, by, version, since=None, lines=None, figures=None, region=None, action=None):
+    """Save a quarterly form (lines and figures) as one edit.
+
+    A stale ``version`` (someone saved the form since it was loaded) is refused, unless the
+    caller says when the form was loaded (``since``): then the save is merged field by field with
+    what the others changed since (``FieldMerge``) and refused only when the user changed a field
+    that someone else also changed. The returned submission's ``merged`` is the set of
+    (kind, row id, field) whose newer value from someone else was kept (empty when not stale).
+    """
+    submission = task_services.begin_edit(
+        submission_id, by=by, version=version, allow_stale=since is not None
+    )
+    merge = None
+    if int(version) != submission.version:
+        merge = task_services.FieldMerge(changes_by_others(submission, since, by))
     changed = 0
     if lines:
-        changed += len(task_services.save_lines(submission, lines, by=by))
+        changed += len(task_services.save_lines(submission, lines, by=by, merge=merge))
     if figures or region:
-        changed += save_figures(submission, figures or {}, region, by=by)
+        changed += save_figures(submission, figures or {}, region, by=by, merge=merge)
+    if merge is not None and merge.conflicts:
+        # rolls the edit back; the page re-shows the user's text and the others' untouched fields
+        raise task_services.StaleEdit(submission, changes=merge.conflicts, kept=merge.kept)
     kwargs = {"action": action} if action else {}
-    return task_services.finish_edit(submission, by=by, changed=bool(changed), **kwargs)
+    saved = task_services.finish_edit(submission, by=by, changed=bool(changed), **kwargs)
+    saved.merged = merge.kept if merge is not None else set()
+    return saved
 
 
 def previous_approved_values(submission):

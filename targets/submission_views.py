@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
-from targets.services import save_form
+from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
 from tasks import services as task_services
 from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
 from tasks.models import MeasureLine, Period, Submission
@@ -25,9 +25,7 @@ from units.choices import Role
 from units.models import Unit
 from units.permissions import role_of, unit_of
 
-LINE_FIELDS = ("status", "progress", "problems", "next_steps")
-FIGURE_FIELDS = ("value", "covered", "total", "done", "source_note", "explanation")
-REGION_FIELDS = ("funding", "population", "source_note")
+LINE_FIELDS = task_services.LINE_FIELDS
 
 
 def parse_form(post):
@@ -85,6 +83,8 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, posted=None, errors=None, changes=None, **kwargs):
+        # Before reading the form: a save merged later counts every change after this moment.
+        loaded_at = timezone.now().isoformat()
         submission = self.submission
         user = self.request.user
         role = role_of(user)
@@ -126,7 +126,7 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             can_reopen=role == Role.OFFICE and submission.status == SubmissionStatus.APPROVED,
             statuses=MeasureStatus.choices,
             combine=Combine,
-            loaded_at=timezone.now().isoformat(),
+            loaded_at=loaded_at,
             form_errors=errors or [],
             changes=changes or [],
             **kwargs,
@@ -142,21 +142,27 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             version = int(request.POST.get("version", "0"))
         except ValueError:
             version = 0
+        since = _loaded_at(request.POST.get("loaded_at"))
         try:
             submission = save_form(
                 self.submission.pk,
                 by=request.user,
                 version=version,
+                since=since,
                 lines=lines,
                 figures=figures,
                 region=region,
             )
         except task_services.StaleEdit as exc:
-            since = parse_datetime(request.POST.get("loaded_at", "") or "")
             changes = changes_since(self.submission, since, request.user)
             if autosave:
                 return JsonResponse({"ok": False, "stale": True, "message": str(exc)}, status=409)
             self.submission.refresh_from_db()
+            # Show the others' newer values where the user had left the field alone.
+            for kind, row_id, field in exc.kept:
+                typed = region if kind == "region" else (lines if kind == "line" else figures).get(row_id)
+                if typed is not None:
+                    typed.pop(field, None)
             context = self.get_context_data(
                 posted=(lines, figures, region), errors=[str(exc)], changes=changes
             )
@@ -169,14 +175,23 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             return self.render_to_response(
                 self.get_context_data(posted=(lines, figures, region), errors=problems), status=400
             )
+        merged = bool(submission.merged)
         if autosave:
+            # After a merge the page still shows the others' fields as they were: it keeps its old
+            # version, so that its next save is merged again and cannot undo their changes.
             return JsonResponse(
                 {
                     "ok": True,
-                    "version": submission.version,
+                    "version": version if merged else submission.version,
                     "saved_at": timezone.localtime().strftime("%H:%M:%S"),
+                    "merged": merged,
+                    "message": _("已自动保存，并保留了其他人同时所做的修改；刷新页面可看到这些修改。")
+                    if merged
+                    else "",
                 }
             )
+        if merged:
+            messages.info(request, _("保存时已保留其他人同时所做的修改（见“修改记录”）。"))
         if request.POST.get("then") == "submit":
             try:
                 task_services.submit_submission(submission, by=request.user)
@@ -189,6 +204,17 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         else:
             messages.success(request, _("草稿已保存。"))
         return redirect("targets:submission_detail", pk=submission.pk)
+
+
+def _loaded_at(raw):
+    """When the form was loaded (a hidden field the page fills in), or None if unreadable."""
+    try:
+        when = parse_datetime(raw or "")
+    except ValueError:
+        return None
+    if when is not None and timezone.is_naive(when):
+        return None
+    return when
 
 
 def field_labels():
@@ -221,7 +247,7 @@ def submission_changes(submission):
             RegionFigure,
             submission.pk,
             lambda r: _("地区科普经费"),
-            ("funding", "population", "source_note"),
+            REGION_FIELDS,
             labels,
         )
     )
@@ -243,33 +269,17 @@ def changes_since(submission, since, exclude_user):
 
 def _history_rows(model, submission_id, describe, fields, labels):
     """Every change to rows of ``model`` in one submission: who, when, before, after (one query)."""
-    records = list(
-        model.history.filter(submission_id=submission_id)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id")
-    )
-    rows, previous = [], {}
-    for record in records:
-        before = previous.get(record.id)
-        for field in fields:
-            new = getattr(record, field)
-            old = getattr(before, field) if before is not None else None
-            if before is None and new in (None, "", "not_started"):
-                continue
-            if before is not None and old == new:
-                continue
-            rows.append(
-                {
-                    "when": record.history_date,
-                    "who": record.history_user,
-                    "what": describe(record),
-                    "field": labels.get(field, field),
-                    "old": old,
-                    "new": new,
-                }
-            )
-        previous[record.id] = record
-    return rows
+    return [
+        {
+            "when": record.history_date,
+            "who": record.history_user,
+            "what": describe(record),
+            "field": labels.get(field, field),
+            "old": old,
+            "new": new,
+        }
+        for record, field, old, new in task_services.field_changes(model, submission_id, fields)
+    ]
 
 
 class SubmissionHistoryView(SubmissionDetailView):

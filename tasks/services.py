@@ -52,9 +52,10 @@ class WorkflowError(Exception):
 class StaleEdit(WorkflowError):
     """The form was changed by someone else since it was opened."""
 
-    def __init__(self, submission, changes):
+    def __init__(self, submission, changes, kept=()):
         self.submission = submission
         self.changes = changes
+        self.kept = kept  # after a failed merge: (kind, row id, field) whose newer value was kept
         who = (
             submission.updated_by.get_full_name() or submission.updated_by.username
             if submission.updated_by
@@ -237,8 +238,9 @@ def can_edit(user, submission) -> bool:
     )
 
 
-def begin_edit(submission_id: int, *, by, version: int) -> Submission:
-    """Lock the submission for an edit; refuse what the user may not do or a stale version.
+def begin_edit(submission_id: int, *, by, version: int, allow_stale=False) -> Submission:
+    """Lock the submission for an edit; refuse what the user may not do or a stale version
+    (unless ``allow_stale``: the caller merges, see ``FieldMerge``).
 
     Call inside a transaction; finish with ``finish_edit``.
     """
@@ -263,18 +265,75 @@ def begin_edit(submission_id: int, *, by, version: int) -> Submission:
             _("这张报送表当前状态为“%(status)s”，已锁定，不能修改。")
             % {"status": submission.get_status_display()}
         )
-    if int(version) != submission.version:
+    if int(version) != submission.version and not allow_stale:
         raise StaleEdit(submission, changes=[])
     return submission
 
 
+# Empty values a row is created with: its first history record shows no change for them.
+BLANK_VALUES = (None, "", "not_started")
+
+
+def field_changes(model, submission_id, fields):
+    """Every change to the given fields of ``model``'s rows in one submission, oldest first per
+    row, from django-simple-history (one query): [(history record, field, old, new)]. A row's
+    first record counts as a change from nothing for the fields it fills in."""
+    records = (
+        model.history.filter(submission_id=submission_id)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    changes, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        for field in fields:
+            new = getattr(record, field)
+            old = getattr(before, field) if before is not None else None
+            if (before is None and new in BLANK_VALUES) or (before is not None and old == new):
+                continue
+            changes.append((record, field, old, new))
+        previous[record.id] = record
+    return changes
+
+
+class FieldMerge:
+    """A stale form saved over changes that others made since it was loaded (three-way merge).
+
+    ``theirs`` maps (kind, row id, field) to the field's value before the others changed it (the
+    value the stale form was loaded with). For such a field the posted value is written only when
+    it is neither that value (the user left it alone: theirs is kept) nor the current one; when
+    it is something else, both changed it: a conflict, and the caller refuses the save. Fields no
+    one else touched are written as posted.
+    """
+
+    def __init__(self, theirs):
+        self.theirs = theirs
+        self.kept = set()
+        self.conflicts = []
+
+    def take(self, kind, row, field, posted) -> bool:
+        key = (kind, row.pk, field)
+        if key not in self.theirs:
+            return True
+        current = getattr(row, field)
+        if posted == current:
+            return False
+        if posted == self.theirs[key]:
+            self.kept.add(key)
+            return False
+        self.conflicts.append(key)
+        return False
+
+
 TEXT_LIMITS = {"progress": 4000, "problems": 2000, "next_steps": 2000}
+LINE_FIELDS = ("status", "progress", "problems", "next_steps")
 
 
-def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
+def save_lines(submission: Submission, rows: dict, *, by=None, merge: FieldMerge | None = None) -> list:
     """Write measure lines: ``rows`` maps line id → {status, progress, problems, next_steps}.
 
-    Returns the ids of the lines that changed. Unknown line ids are refused.
+    Returns the ids of the lines that changed. Unknown line ids are refused. With ``merge``, only
+    the fields it lets through are written (a stale form, see ``FieldMerge``).
     """
     lines = {line.pk: line for line in submission.lines.all()}
     unknown = set(rows) - set(lines)
@@ -296,8 +355,10 @@ def save_lines(submission: Submission, rows: dict, *, by=None) -> list:
                     }
                 )
         dirty = False
-        for field in ("status", "progress", "problems", "next_steps"):
-            if field in data and getattr(line, field) != data[field]:
+        for field in LINE_FIELDS:
+            if field not in data or getattr(line, field) == data[field]:
+                continue
+            if merge is None or merge.take("line", line, field, data[field]):
                 setattr(line, field, data[field])
                 dirty = True
         if dirty:

@@ -275,3 +275,108 @@ def test_one_submission_per_unit_and_period_is_a_database_rule(submission):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Submission.objects.create(unit=submission.unit, period=submission.period)
+
+
+def test_a_stale_save_is_merged_when_the_others_changed_other_fields(submission, reporter, approver):
+    """Reporter and approver open the form; the approver fixes line A and a figure; the reporter,
+    whose page still shows the old values, writes line B and saves the whole form: both stay."""
+    from django.utils import timezone
+
+    first, second = submission.lines.order_by("pk")[:2]
+    figure = submission.figures.filter(target__combine="increment").first()
+    version, loaded_at = submission.version, timezone.now()
+    save_form(
+        submission.pk,
+        by=approver,
+        version=version,
+        lines={first.pk: {"progress": "审核员补充的进展"}},
+        figures={figure.pk: {"value": "120"}},
+    )
+    saved = save_form(
+        submission.pk,
+        by=reporter,
+        version=version,
+        since=loaded_at,
+        lines={first.pk: {"progress": ""}, second.pk: {"progress": "填报员的进展"}},
+        figures={figure.pk: {"value": ""}},
+    )
+    first.refresh_from_db(), second.refresh_from_db(), figure.refresh_from_db()
+    assert (first.progress, second.progress, figure.value) == ("审核员补充的进展", "填报员的进展", 120)
+    assert saved.merged == {("line", first.pk, "progress"), ("figure", figure.pk, "value")}
+    assert saved.version == version + 2
+
+
+def test_a_stale_save_that_changes_the_same_field_is_refused_whole(submission, reporter, approver):
+    from django.utils import timezone
+
+    first, second = submission.lines.order_by("pk")[:2]
+    version, loaded_at = submission.version, timezone.now()
+    save_form(submission.pk, by=approver, version=version, lines={first.pk: {"progress": "审核员的文字"}})
+    with pytest.raises(services.StaleEdit) as refused:
+        save_form(
+            submission.pk,
+            by=reporter,
+            version=version,
+            since=loaded_at,
+            lines={first.pk: {"progress": "填报员的文字"}, second.pk: {"progress": "另一行"}},
+        )
+    assert refused.value.changes == [("line", first.pk, "progress")]
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.progress, second.progress) == ("审核员的文字", "")  # nothing of the refused save
+
+
+def test_autosave_merges_and_keeps_merging_until_the_page_is_reloaded(client, submission, reporter, approver):
+    """The reporter's page autosaves twice after the approver changed another line: neither save
+    undoes the approver's text, and the page keeps its old version until it is reloaded."""
+    first, second = submission.lines.order_by("pk")[:2]
+    url = reverse("targets:submission_detail", args=[submission.pk])
+    client.force_login(reporter)
+    page = client.get(url)
+    version, loaded_at = page.context["submission"].version, page.context["loaded_at"]
+    save_form(submission.pk, by=approver, version=version, lines={first.pk: {"progress": "审核员的文字"}})
+    for text in ("填报员第一次", "填报员第二次"):
+        response = client.post(
+            url,
+            {
+                "version": version,
+                "loaded_at": loaded_at,
+                f"line-{first.pk}-progress": "",
+                f"line-{second.pk}-progress": text,
+            },
+            headers={"X-Autosave": "1"},
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["ok"] and body["merged"] and body["version"] == version
+        assert "保留了其他人同时所做的修改" in body["message"]
+        first.refresh_from_db(), second.refresh_from_db()
+        assert (first.progress, second.progress) == ("审核员的文字", text)
+
+
+def test_after_a_conflict_the_page_shows_the_others_text_where_the_user_typed_nothing(
+    client, submission, reporter, approver
+):
+    first, second = submission.lines.order_by("pk")[:2]
+    url = reverse("targets:submission_detail", args=[submission.pk])
+    client.force_login(reporter)
+    page = client.get(url)
+    version, loaded_at = page.context["submission"].version, page.context["loaded_at"]
+    save_form(
+        submission.pk,
+        by=approver,
+        version=version,
+        lines={first.pk: {"progress": "审核员改的第一行"}, second.pk: {"progress": "审核员改的第二行"}},
+    )
+    response = client.post(
+        url,
+        {
+            "version": version,
+            "loaded_at": loaded_at,
+            f"line-{first.pk}-progress": "填报员改的第一行",
+            f"line-{second.pk}-progress": "",
+        },
+    )
+    assert response.status_code == 409
+    shown = {line.pk: line.progress for group in response.context["line_groups"] for line in group[1]}
+    assert shown[first.pk] == "填报员改的第一行"  # the user's text, to reconcile by hand
+    assert shown[second.pk] == "审核员改的第二行"  # not the stale blank the page posted

@@ -1,6 +1,7 @@
 // Autosave of the quarterly form: every 60 s after a change, the draft is posted in the
-// background. A refused save (someone else saved first) stops autosave and says so; the
-// user's text stays in the page. No inline script, so a strict CSP can forbid them.
+// background. When someone else saved the form meanwhile, the server merges field by field;
+// only when both changed the same field is the save refused (409): autosave stops and says so,
+// and the user's text stays in the page. No inline script, so a strict CSP can forbid them.
 (function () {
   "use strict";
   var form = document.getElementById("submission-form");
@@ -28,8 +29,11 @@
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
       if (result.body.ok) {
+        // After a merge the server hands back the page's old version, so that the next save
+        // is merged again and cannot undo what someone else changed meanwhile.
         form.querySelector("input[name=version]").value = result.body.version;
-        say((zh ? "已自动保存 " : "Autosaved ") + result.body.saved_at);
+        say(result.body.merged ? result.body.message + " " + result.body.saved_at
+                               : (zh ? "已自动保存 " : "Autosaved ") + result.body.saved_at);
       } else if (result.status === 409) {
         stopped = true;
         say(result.body.message);

@@ -36,15 +36,11 @@ from rest_framework.response import Response
 
 from portal.api import ERROR_SCHEMA, PortalAutoSchema, body_value
 from targets.models import RegionFigure, TargetFigure
-from targets.services import save_form
+from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
 from tasks import services
 from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
 from tasks.models import Evidence, MeasureLine, Period, Submission, SubmissionEvent
 from units.models import Unit
-
-FIGURE_FIELDS = ("value", "covered", "total", "done", "source_note", "explanation")
-REGION_FIELDS = ("funding", "population", "source_note")
-
 
 # Filters ---------------------------------------------------------------------------------
 
