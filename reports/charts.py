@@ -18,6 +18,9 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from portal.text import clauses, labelled
+from targets.choices import unit_label
+
 FONT = "&quot;Noto Sans CJK SC&quot;, &quot;Noto Sans SC&quot;, sans-serif"
 
 INK = "#1f2933"
@@ -62,6 +65,7 @@ def with_unit(value, unit, places=2):
         return "—"
     if not unit:
         return fmt(value, places)
+    unit = unit_label(unit)
     return f"{fmt(value, places)}{unit}" if unit == "%" else f"{fmt(value, places)} {unit}"
 
 
@@ -220,7 +224,7 @@ def line_chart(
         )
         out.append(_text(left - 6, y + 4, _tick_label(tick), anchor="end", size=11, fill=MUTED))
     if unit:
-        out.append(_text(4, 30, _("单位：%(unit)s") % {"unit": unit}, size=11, fill=MUTED))
+        out.append(_text(4, 30, _("单位：%(unit)s") % {"unit": unit_label(unit)}, size=11, fill=MUTED))
     out.append(
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="{MUTED}" stroke-width="1"/>'
     )
@@ -281,7 +285,7 @@ def line_chart(
         if y is not None:
             out.append(
                 f'<circle cx="{_n(x)}" cy="{_n(y)}" r="3" fill="{ACTUAL}"><title>'
-                f"{escape(label)}：{escape(fmt(value))}</title></circle>"
+                f"{escape(labelled(label, fmt(value)))}</title></circle>"
             )
     if not has_actual:
         out.append(_text(left + plot_w / 2, top + plot_h / 2, _("暂无数据"), anchor="middle", fill=MUTED))
@@ -378,7 +382,7 @@ def hbar_chart(
         bar = max(value / high * plot_w, 0)
         out.append(
             f'<rect x="{left}" y="{_n(y)}" width="{_n(bar)}" height="{bar_h}" fill="{BAR}" rx="2">'
-            f"<title>{escape(label)}：{escape(with_unit(value, unit))}</title></rect>"
+            f"<title>{escape(labelled(label, with_unit(value, unit)))}</title></rect>"
         )
         out.append(_text(left + bar + 5, y + bar_h - 5, with_unit(value, unit), size=11))
     if reference is not None:
@@ -403,7 +407,7 @@ def stacked_bar(counts, colors, *, width=180, height=14, title=None, css_class="
     else:
         palette = list(colors) + [MUTED] * max(0, len(pairs) - len(colors))
     total = sum(int(n or 0) for _label, n in pairs)
-    summary = "，".join(f"{label} {int(n or 0)}" for label, n in pairs if n)
+    summary = clauses(f"{label} {int(n or 0)}" for label, n in pairs if n)
     title = title or _("措施推进情况")
     if total <= 0:
         return _empty(width, max(height, 16), title, _("暂无数据"), css_class)

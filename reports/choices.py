@@ -2,12 +2,13 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProgressStatus(models.TextChoices):
     """A target's standing against the time-elapsed expectation (序时进度)."""
 
-    ACHIEVED = "achieved", _("已完成")  # the target itself is met
+    ACHIEVED = "achieved", pgettext_lazy("target status", "已完成")  # the target itself is met
     AHEAD = "ahead", _("超前")
     ON_TRACK = "on_track", _("正常")
     BEHIND = "behind", _("滞后")
@@ -18,7 +19,7 @@ class ProgressStatus(models.TextChoices):
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("排队中")
     RUNNING = "running", _("运行中")
-    SUCCEEDED = "succeeded", _("已完成")
+    SUCCEEDED = "succeeded", pgettext_lazy("run status", "已完成")
     FAILED = "failed", _("失败")
 
 

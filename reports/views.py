@@ -16,11 +16,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.mixins import RoleRequiredMixin
+from portal.text import bracketed, clauses, labelled
 from reports import charts, page_cache, selectors
 from reports.choices import ProgressStatus
 from targets.choices import Combine, MeasureKind, TimeScope
@@ -153,10 +154,10 @@ def year_spans(shown):
 
 def _heat_title(period, parts):
     """A heatmap cell's tooltip: the period, then each state (with its count for a group)."""
-    states = pgettext("list separator", "，").join(
+    states = clauses(
         label if n is None else _("%(state)s %(n)s") % {"state": label, "n": n} for label, n in parts
     )
-    return _("%(period)s：%(states)s") % {"period": short_label(period), "states": states}
+    return labelled(short_label(period), states)
 
 
 def short_label(period):
@@ -751,7 +752,7 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
             latest = selectors.latest_figures(target, [u.pk for u in units], period_ids)
             figures = {
                 u.pk: (
-                    f"{figure_text(target, latest[u.pk])}（{latest[u.pk].submission.period.label}）"
+                    figure_text(target, latest[u.pk]) + bracketed(latest[u.pk].submission.period.label)
                     if u.pk in latest
                     else _("尚无审核通过的数据")
                 )

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MeasureKind(models.TextChoices):
@@ -36,3 +37,28 @@ class Bound(models.TextChoices):
     AT_MOST = "at_most", _("不高于")
     RANGE = "range", _("区间")  # e.g. 智慧养老社区10—25个
     EXACT = "exact", _("等于")
+
+
+# The plan's units of measure as the pages show them in the active language; the plan's own
+# word (Target.unit) stays in the database and in the PDF reports.
+UNIT_NAMES = {
+    "个": pgettext_lazy("unit of measure", "个"),
+    "%": "%",
+    "元/人": pgettext_lazy("unit of measure", "元/人"),
+    "人次": pgettext_lazy("unit of measure", "人次"),
+    "名": pgettext_lazy("unit of measure", "名"),
+    "项": pgettext_lazy("unit of measure", "项"),
+    "家": pgettext_lazy("unit of measure", "家"),
+    "个行业": pgettext_lazy("unit of measure", "个行业"),
+    "个工种": pgettext_lazy("unit of measure", "个工种"),
+    "个市州": pgettext_lazy("unit of measure", "个市州"),
+    "个县（市、区）": pgettext_lazy("unit of measure", "个县（市、区）"),
+    "部": pgettext_lazy("unit of measure", "部"),
+    "家电视台": pgettext_lazy("unit of measure", "家电视台"),
+    "万元": pgettext_lazy("unit of measure", "万元"),
+}
+
+
+def unit_label(unit):
+    """A unit of measure in the active language (an unknown one as it is written)."""
+    return str(UNIT_NAMES.get(unit, unit)) if unit else unit

@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from portal.text import enumeration, labelled
 from targets.choices import Combine
 from targets.models import RegionFigure, Target, TargetFigure
 from targets.services import clean_figure, clean_region_figure, save_form
@@ -514,7 +515,7 @@ def _columns(ws, columns, required, errors):
     if missing:
         errors.append(
             _("%(sheet)s：缺少列：%(columns)s。请使用本平台下载的表格，不要删除或改名表头。")
-            % {"sheet": ws.title, "columns": "、".join(missing)}
+            % {"sheet": ws.title, "columns": enumeration(missing)}
         )
         return None
     return positions
@@ -546,8 +547,8 @@ def _row_message(prefix, label, message):
         rest = message[len(label) :]
         if rest.startswith("（"):  # "（已覆盖）：…" names the column
             return prefix + rest[1:].replace("）", "", 1)
-        return prefix + "：" + rest.lstrip("：: ")
-    return f"{prefix}：{message}"
+        return labelled(prefix, rest.lstrip("：: "))
+    return labelled(prefix, message)
 
 
 def _key_problem(sheet, number, key, known, seen):
@@ -728,7 +729,7 @@ def _read_region(ws, region_figure, errors):
             "source_note": _text(cells["source_note"][0]),
         }
         _cleaned, problems = clean_region_figure(region)
-        errors.extend(f"{prefix}：{message}" for message in problems)
+        errors.extend(labelled(prefix, message) for message in problems)
         if len(region["source_note"]) > SOURCE_NOTE_LIMIT:
             errors.append(
                 _too_long(prefix, str(REGION_COLUMNS[4][1]), region["source_note"], SOURCE_NOTE_LIMIT)
@@ -773,7 +774,7 @@ def read_form_workbook(submission, upload) -> FormData:
         done_by_label = {}
         for labels in (source_done, file_done):
             done_by_label.update({labels[True]: "yes", labels[False]: "no"})
-        choices_text = "、".join(file_statuses.values())
+        choices_text = enumeration(file_statuses.values())
 
         region_figure = RegionFigure.objects.filter(submission=submission).select_related("region").first()
         wanted = [sheet_titles[0], sheet_titles[1]] + ([sheet_titles[2]] if region_figure else [])
@@ -782,7 +783,7 @@ def read_form_workbook(submission, upload) -> FormData:
             raise ExcelRejected(
                 [
                     _("缺少工作表：%(sheets)s。请使用本平台下载的表格，不要删除或改名工作表。")
-                    % {"sheets": "、".join(missing)}
+                    % {"sheets": enumeration(missing)}
                 ]
             )
         errors = []

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from targets.choices import Bound, Combine, MeasureKind, TimeScope
+from targets.choices import Bound, Combine, MeasureKind, TimeScope, unit_label
 from tasks.models import Initiative, InitiativePart, Measure, Plan
 from units.choices import RegionLevel
 from units.models import Region, Unit
@@ -106,13 +106,18 @@ class Target(models.Model):
         return f"{self.code} {self.name}"
 
     @property
+    def unit_label(self):
+        """The unit of measure in the active language (``unit`` is the plan's word)."""
+        return unit_label(self.unit)
+
+    @property
     def bound_text(self):
         """The target as a phrase, e.g. 不低于 2000 人 or 10—25 个."""
         value = _fmt(self.value)
         gap = "" if self.unit == "%" else " "  # 10%, but 2000 名
         if self.bound == Bound.RANGE:
-            return f"{value}—{_fmt(self.value_max)}{gap}{self.unit}"
-        return f"{self.get_bound_display()} {value}{gap}{self.unit}"
+            return f"{value}—{_fmt(self.value_max)}{gap}{self.unit_label}"
+        return f"{self.get_bound_display()} {value}{gap}{self.unit_label}"
 
 
 def _fmt(number):

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class InitiativeKind(models.TextChoices):
@@ -31,7 +32,7 @@ class SubmissionStatus(models.TextChoices):
 class MeasureStatus(models.TextChoices):
     NOT_STARTED = "not_started", _("未启动")
     IN_PROGRESS = "in_progress", _("推进中")
-    DONE = "done", _("已完成")
+    DONE = "done", pgettext_lazy("measure status", "已完成")
     ONGOING = "ongoing", _("常态化")
 
 

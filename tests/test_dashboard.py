@@ -482,3 +482,14 @@ def test_the_dashboard_works_while_its_cache_is_down(client, data, office, setti
         assert "补贴性职业技能培训" in html and "150000 人次" in row_of(html, "补贴性职业技能培训")
     rollup(current_plan())  # its on-commit bump fails quietly too
     assert "pages cache unavailable" in caplog.text
+
+
+def test_english_pages_use_english_units_and_separators(client, data, office):
+    client.force_login(office)
+    client.post(reverse("set_language"), {"language": "en", "next": DASHBOARD})
+    html = html_of(client, DASHBOARD)
+    assert "150000 person-times" in row_of(html, "T09")
+    heatmap = html[html.index('<table class="heatmap">') :]
+    assert "：" not in heatmap and "，" not in heatmap
+    target = html_of(client, reverse("reports:target_detail", args=["T09"]))
+    assert "500000 person-times" in target and "人次" not in target.replace("补贴性职业技能培训", "")
