@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -579,7 +580,10 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
+    # Written once per interface language (Chinese, the default, and English) when it is sent,
+    # so that each reader sees it in the language of their pages, whoever caused it.
     message = models.TextField(_("内容"))
+    message_en = models.TextField(_("内容（英文）"), blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -594,6 +598,13 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:40]
+
+    @property
+    def text(self):
+        """The message in the active language (the Chinese one when there is no English)."""
+        if self.message_en and (get_language() or "").startswith("en"):
+            return self.message_en
+        return self.message
 
 
 class ReminderLog(models.Model):

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tasks import signals
@@ -468,7 +468,9 @@ def approve_submission(submission: Submission, *, by) -> Submission:
         to=SubmissionStatus.APPROVED,
         action=EventAction.APPROVED,
     )
-    _notify_unit(submission, NotificationKind.APPROVED, _("%(form)s 已审核通过。") % {"form": submission})
+    _notify_unit(
+        submission, NotificationKind.APPROVED, lambda: _("%(form)s 已审核通过。") % {"form": submission}
+    )
     transaction.on_commit(lambda: signals.submission_approved.send(sender=Submission, submission=submission))
     return submission
 
@@ -491,7 +493,7 @@ def return_submission(submission: Submission, *, by, comment: str) -> Submission
     _notify_unit(
         submission,
         NotificationKind.RETURNED,
-        _("%(form)s 被退回修改：%(comment)s") % {"form": submission, "comment": comment},
+        lambda: _("%(form)s 被退回修改：%(comment)s") % {"form": submission, "comment": comment},
     )
     return submission
 
@@ -514,7 +516,8 @@ def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
     _notify_unit(
         submission,
         NotificationKind.REOPENED,
-        _("%(form)s 已重新开放，请更正后重新提交：%(reason)s") % {"form": submission, "reason": reason},
+        lambda: _("%(form)s 已重新开放，请更正后重新提交：%(reason)s")
+        % {"form": submission, "reason": reason},
     )
     transaction.on_commit(
         lambda: signals.submission_unapproved.send(sender=Submission, submission=submission)
@@ -526,17 +529,28 @@ def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
 
 
 def notify(users, kind, message, *, submission=None):
-    """Put a message in each user's bell, and e-mail those with an address after commit."""
+    """Put a message in each user's bell, and e-mail those with an address after commit.
+
+    ``message`` is a function that builds the text in the active language: it is called once in
+    Chinese and once in English, whoever's request (and language) caused the notification. The
+    e-mail is in Chinese, the portal's language."""
     users = list(users)
+    with translation.override(settings.LANGUAGE_CODE):
+        message_zh = message()
+        subject = _("【科学素质平台】消息提醒")
+    with translation.override("en"):
+        message_en = message()
     Notification.objects.bulk_create(
-        Notification(user=user, kind=kind, message=message, submission=submission) for user in users
+        Notification(user=user, kind=kind, message=message_zh, message_en=message_en, submission=submission)
+        for user in users
     )
+    message = message_zh
     recipients = [u.email for u in users if u.email]
     if recipients:
 
         def send():
             try:
-                send_mail(_("【科学素质平台】消息提醒"), message, None, recipients, fail_silently=False)
+                send_mail(subject, message, None, recipients, fail_silently=False)
             except Exception:  # e-mail is best effort: the bell already holds the message
                 logger.exception("notification e-mail failed")
 
@@ -557,7 +571,10 @@ def _notify_unit(submission, kind, message):
 
 def _notify_office(submission, kind):
     notify(
-        office_users(), kind, _("%(form)s 已提交，等待审核。") % {"form": submission}, submission=submission
+        office_users(),
+        kind,
+        lambda: _("%(form)s 已提交，等待审核。") % {"form": submission},
+        submission=submission,
     )
 
 

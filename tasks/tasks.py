@@ -75,7 +75,11 @@ def _remind_period(period, units, today):
         kind = REMINDER_ON_DAY.get((deadline - today).days)
         if kind is None or (unit.pk, kind) in claimed or not _claim(period, unit, kind):
             continue
-        notify(unit_users(unit.pk), NotificationKind.REMINDER, _unit_message(period, kind, deadline))
+        notify(
+            unit_users(unit.pk),
+            NotificationKind.REMINDER,
+            lambda kind=kind, deadline=deadline: _unit_message(period, kind, deadline),
+        )
         reminders += 1
 
     late_lists = 0
@@ -86,7 +90,7 @@ def _remind_period(period, units, today):
         # A unit whose extension has not run out yet is not late.
         late = [unit for unit in missing if deadline_for(period, unit.pk, extensions) < today]
         if late and _claim(period, None, ReminderKind.DAY_AFTER):
-            notify(office_users(), NotificationKind.LATE_LIST, _late_list_message(period, late))
+            notify(office_users(), NotificationKind.LATE_LIST, lambda: _late_list_message(period, late))
             late_lists = 1
     return reminders, late_lists
 

@@ -380,3 +380,27 @@ def test_after_a_conflict_the_page_shows_the_others_text_where_the_user_typed_no
     shown = {line.pk: line.progress for group in response.context["line_groups"] for line in group[1]}
     assert shown[first.pk] == "填报员改的第一行"  # the user's text, to reconcile by hand
     assert shown[second.pk] == "审核员改的第二行"  # not the stale blank the page posted
+
+
+def test_a_notification_reads_in_each_readers_language_whoever_caused_it(
+    client, submission, reporter, approver, office
+):
+    """The office works in English and returns the form; the reporter reads Chinese, and an
+    English-reading approver reads English: each sees the message in their own language."""
+    import html
+
+    from django.utils import translation
+
+    fill_everything(submission, reporter)
+    services.submit_submission(submission, by=approver)
+    with translation.override("en"):
+        services.return_submission(submission, by=office, comment="请补充来源")
+    note = Notification.objects.get(user=reporter, kind=NotificationKind.RETURNED)
+    assert "被退回修改：请补充来源" in note.message
+    assert "returned" in note.message_en.lower() and "请补充来源" in note.message_en
+    client.force_login(reporter)
+    assert "被退回修改" in client.get(reverse("tasks:notification_list")).content.decode()
+    client.force_login(approver)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("tasks:notification_list")).content.decode()
+    assert html.escape(note.message_en) in page and "被退回修改" not in page
