@@ -1,7 +1,9 @@
 """Shared fixtures: the plan loaded once per test database, and named personas."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from targets.loader import load_plan
@@ -14,6 +16,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the real plan into the test database once; each test runs in a rolled-back transaction."""
     with django_db_blocker.unblock():
         load_plan()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the portal's default language: a request in English leaves English
+    active in the thread (LocaleMiddleware activates, nothing deactivates)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def make_user(username, role=None, unit_code=None, **extra):

@@ -18,6 +18,8 @@ from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
@@ -28,6 +30,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from units.models import AuthEvent, AuthEventKind
@@ -162,3 +166,26 @@ def revoke_token(user, *, by) -> bool:
             AuthEventKind.TOKEN_REVOKED, username=user.get_username(), actor=by if by.pk != user.pk else None
         )
     return bool(deleted)
+
+
+class PortalModelBackend(ModelBackend):
+    """Django's model backend, loading the user's membership and unit with the user: every page
+    asks for the role, so that saves a query per request."""
+
+    def get_user(self, user_id):
+        user = get_user_model()._default_manager.select_related("membership__unit").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+class PortalTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, with the user's membership and unit in the same query."""
+
+    def authenticate_credentials(self, key):
+        model = self.get_model()
+        try:
+            token = model.objects.select_related("user__membership__unit").get(key=key)
+        except model.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return (token.user, token)
