@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from targets.choices import Bound, Combine, MeasureKind, TimeScope
-from targets.models import RegionFigure, Target, TargetFigure
+from targets.models import RegionBaseline, RegionFigure, Target, TargetFigure
 from targets.services import JUMP_RATIO, WHOLE_NUMBER_KINDS
 from tasks.choices import EventAction, MeasureStatus, NotificationKind, PeriodState, SubmissionStatus
 from tasks.models import (
@@ -813,6 +813,7 @@ class _Writer:
         self.units = units
         self.result = result
         self.submissions = []  # (unit, period, steps, lines, figures, region figure) per form
+        self.baselines = []  # (region id, 2020 per-capita funding) for T32
         self.unit_users = defaultdict(list)
         self.actors = {}
         rows = Membership.objects.filter(
@@ -839,6 +840,11 @@ class _Writer:
         series = {t.code: _series(c, t, unit, shares[t.code]) for t in targets}
         line_modes = {m.pk: self.line_mode(rng) for m in measures}
         region = self.region_plan(unit, rng) if local and unit.region_id else None
+        if region:
+            # The region's 2020 level (T32), on its own random stream so that the rest of the
+            # demo stays what it was: mostly below the 2022 path, now and then above it.
+            own = random.Random(f"{c.seed}:{unit.code}:2020")
+            self.baselines.append((unit.region_id, round(region["per_capita"] * own.uniform(0.75, 1.08), 2)))
         last_approved = {}
         carried = defaultdict(Decimal)  # increments of forms that were never approved
         periods = c.periods
@@ -1097,6 +1103,21 @@ class _Writer:
             rows[target.code] = data
         return rows
 
+    def write_baselines(self):
+        """The regions' 2020 per-capita funding for the targets bounded by each region's own
+        level; a value the office entered is kept."""
+        targets = Target.objects.filter(plan=self.c.plan, per_region=True, value=0)
+        RegionBaseline.objects.bulk_create(
+            [
+                RegionBaseline(
+                    target=target, region_id=region_id, value=value, source="演示数据：2020年决算数"
+                )
+                for target in targets
+                for region_id, value in self.baselines
+            ],
+            ignore_conflicts=True,
+        )
+
     def region_plan(self, unit, rng):
         """A region's per-capita path (元/人) and population (万人)."""
         region = unit.region
@@ -1150,6 +1171,7 @@ class _Writer:
     def write(self):
         if not self.submissions:
             return
+        self.write_baselines()
         c = self.c
         result = self.result
         SubmissionHistory = Submission.history.model

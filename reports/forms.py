@@ -1,4 +1,5 @@
-"""Office settings: status thresholds, yearly waypoints, externally sourced figures."""
+"""Office settings: status thresholds, yearly waypoints, externally sourced figures and the
+regions' own baselines."""
 
 import datetime
 
@@ -7,7 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reports.models import StatusThresholds
+from targets.choices import MeasureKind
 from targets.models import ExternalFigure, Target, TargetWaypoint
+from units.choices import RegionLevel
+from units.models import Region
 
 
 class ThresholdsForm(forms.ModelForm):
@@ -88,4 +92,40 @@ class ExternalFigureForm(forms.ModelForm):
                 self.add_error("measured_on", _("调查时间不能晚于今天。"))
             if measured_on < datetime.date(self.plan.start_year - 1, 1, 1):
                 self.add_error("measured_on", _("调查时间早于方案实施期。"))
+        return cleaned
+
+
+class RegionBaselineForm(forms.Form):
+    """A region's own bound for a per-region target stated as "not below its own level" (T32).
+    Entering a region again replaces its value, so this is not a ModelForm (whose unique check
+    would refuse it)."""
+
+    target = forms.ModelChoiceField(queryset=Target.objects.none(), label=_("目标指标"))
+    region = forms.ModelChoiceField(queryset=Region.objects.none(), label=_("地区"))
+    value = forms.DecimalField(label=_("基期值"), max_digits=12, decimal_places=2)
+    source = forms.CharField(label=_("数据来源"), max_length=200)
+
+    def __init__(self, *args, plan=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["target"].queryset = Target.objects.filter(plan=plan, per_region=True, value=0)
+        self.fields["region"].queryset = Region.objects.filter(
+            level__in=[RegionLevel.PREFECTURE, RegionLevel.COUNTY]
+        ).order_by("code")
+        self.fields["region"].label_from_instance = lambda region: f"{region.code} {region.name}"
+
+    def clean(self):
+        cleaned = super().clean()
+        target, region, value = cleaned.get("target"), cleaned.get("region"), cleaned.get("value")
+        if value is not None and value < 0:
+            self.add_error("value", _("不能为负数。"))
+        per_capita = target is not None and target.measure_kind == MeasureKind.MONEY_PER_CAPITA
+        if per_capita and value is not None and value > 1000:
+            self.add_error("value", _("人均科普经费超过 1000 元/人，请核对单位（元/人）。"))
+        if target and region and target.region_level and region.level != target.region_level:
+            self.add_error(
+                "region",
+                _("%(target)s 只考核%(level)s。")
+                % {"target": target.code, "level": target.get_region_level_display()},
+            )
         return cleaned

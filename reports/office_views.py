@@ -1,4 +1,5 @@
-"""The office's settings pages and roll-up runs (thresholds, waypoints, external figures)."""
+"""The office's settings pages and roll-up runs (thresholds, waypoints, external figures,
+regions' own baselines)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,10 +11,10 @@ from django.views.generic import TemplateView
 
 from portal.mixins import RoleRequiredMixin
 from reports.choices import RunTrigger
-from reports.forms import ExternalFigureForm, ThresholdsForm, WaypointForm
+from reports.forms import ExternalFigureForm, RegionBaselineForm, ThresholdsForm, WaypointForm
 from reports.models import RollupRun, StatusThresholds
 from reports.services import request_rollup
-from targets.models import ExternalFigure, TargetWaypoint
+from targets.models import ExternalFigure, RegionBaseline, TargetWaypoint
 from tasks.models import Period
 from tasks.selectors import current_plan
 from units.choices import Role
@@ -41,6 +42,10 @@ class SettingsView(OfficeOnly, TemplateView):
             "external_figures": ExternalFigure.objects.filter(target__plan=plan).select_related(
                 "target", "entered_by"
             ),
+            "baseline_form": kwargs.pop("baseline_form", None) or RegionBaselineForm(plan=plan),
+            "baselines": RegionBaseline.objects.filter(target__plan=plan).select_related(
+                "target", "region", "entered_by"
+            ),
         }
         return super().get_context_data(**context, **kwargs)
 
@@ -56,6 +61,9 @@ class SettingsView(OfficeOnly, TemplateView):
         elif which == "external":
             form = ExternalFigureForm(request.POST, plan=plan)
             key = "external_form"
+        elif which == "baseline":
+            form = RegionBaselineForm(request.POST, plan=plan)
+            key = "baseline_form"
         else:
             messages.error(request, _("无效的请求。"))
             return redirect("reports_office:settings")
@@ -72,6 +80,16 @@ class SettingsView(OfficeOnly, TemplateView):
                 row = form.save(commit=False)
                 row.entered_by = request.user
                 row.save()
+            elif which == "baseline":  # a region entered again gets the new value
+                RegionBaseline.objects.update_or_create(
+                    target=form.cleaned_data["target"],
+                    region=form.cleaned_data["region"],
+                    defaults={
+                        "value": form.cleaned_data["value"],
+                        "source": form.cleaned_data["source"],
+                        "entered_by": request.user,
+                    },
+                )
             else:
                 form.save()
             request_rollup(plan, trigger=RunTrigger.MANUAL, by=request.user)

@@ -32,7 +32,7 @@ from reports.models import (
     UnitPeriodSnapshot,
 )
 from targets.choices import Combine, MeasureKind, TimeScope
-from targets.models import ExternalFigure, Target, TargetFigure, TargetWaypoint
+from targets.models import ExternalFigure, RegionBaseline, Target, TargetFigure, TargetWaypoint
 from tasks.choices import SubmissionStatus
 from tasks.models import MeasureLine, Period, Plan
 from units.choices import RegionLevel
@@ -293,19 +293,42 @@ def _external_at(figures, as_of):
     return (chosen[-1][1], len(chosen)) if chosen else (None, 0)
 
 
-def _judgeable(target):
-    """Whether a per-region target can be judged: T32 (not below the 2020 level) needs each
-    region's own 2020 baseline, which has not been entered."""
-    return target.code != "T32" and target.value != 0
+def _own_bounds(target):
+    """Whether a per-region target's bound is each region's own baseline (``RegionBaseline``)
+    rather than the plan's value: T32, not below the region's 2020 level (value 0 in the plan)."""
+    return target.value == 0
 
 
-def _regional(target, counts, total):
+def _regional(counts, total):
     """(met, total) of regions meeting a per-region target at one period, from the database's
-    (met, reported) counts."""
-    if not _judgeable(target):
-        return None, total
+    (met, reported) counts; met is None when no region reported."""
     met, reported = counts
     return (met if reported else None), total
+
+
+def _baseline_counts(targets, period_ids):
+    """For per-region targets bounded by each region's own baseline: ({target_id: {period_id:
+    (regions at or above their baseline, regions reporting)}}, {target_id: regions with a
+    baseline}), counted by the database (two queries per target; there is one such target)."""
+    counts, totals = defaultdict(dict), {}
+    for target in targets:
+        metric = "funding" if target.measure_kind == MeasureKind.MONEY else "per_capita"
+        totals[target.pk] = RegionBaseline.objects.filter(target=target).count()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT rs.period_id, SUM(CASE WHEN rs.{metric} >= b.value THEN 1 ELSE 0 END),
+                       COUNT(rs.{metric})
+                FROM {RegionSnapshot._meta.db_table} rs
+                JOIN {RegionBaseline._meta.db_table} b ON b.region_id = rs.region_id
+                WHERE b.target_id = %s AND rs.period_id IN ({_in(period_ids)})
+                GROUP BY rs.period_id
+                """,
+                [target.pk],
+            )
+            for period_id, met, reported in cursor.fetchall():
+                counts[target.pk][period_id] = (int(met or 0), reported)
+    return counts, totals
 
 
 def _regional_counts(targets, period_ids):
@@ -348,12 +371,15 @@ def _target_snapshots(plan, periods, chosen):
         external[target_id].append((measured_on, value))
     baseline_period = next((p for p in periods if p.is_baseline), None)
     regional = [t for t in targets if t.per_region]
-    regions_by_level, region_counts = {}, {}
+    regions_by_level, region_counts, baseline_totals = {}, {}, {}
     if regional:
+        ids = [p.pk for p in chosen]
         regions_by_level = dict(
             Region.objects.values("level").annotate(n=Count("pk")).values_list("level", "n")
         )
-        region_counts = _regional_counts([t for t in regional if _judgeable(t)], [p.pk for p in chosen])
+        region_counts = _regional_counts([t for t in regional if not _own_bounds(t)], ids)
+        own_counts, baseline_totals = _baseline_counts([t for t in regional if _own_bounds(t)], ids)
+        region_counts.update(own_counts)
 
     rows, contributions = [], []
     for target in targets:
@@ -367,7 +393,10 @@ def _target_snapshots(plan, periods, chosen):
             if target.time_scope == TimeScope.WHOLE_PLAN and not target.external:
                 rule.baseline, _c, _n = actual_at(target, target_rows, baseline_period)
         if target.per_region:
-            region_total = sum(regions_by_level.get(level, 0) for level in _region_levels(target))
+            if _own_bounds(target):  # only the regions whose baseline has been entered are judged
+                region_total = baseline_totals.get(target.pk, 0)
+            else:
+                region_total = sum(regions_by_level.get(level, 0) for level in _region_levels(target))
         for period in chosen:
             as_of = period.ends_on
             met = total = None
@@ -375,9 +404,7 @@ def _target_snapshots(plan, periods, chosen):
             if target.external:
                 actual, counted = _external_at(external.get(target.pk, []), as_of)
             elif target.per_region:
-                met, total = _regional(
-                    target, region_counts.get(target.pk, {}).get(period.pk, (0, 0)), region_total
-                )
+                met, total = _regional(region_counts.get(target.pk, {}).get(period.pk, (0, 0)), region_total)
                 actual, counted = met, (1 if met is not None else 0)
             else:
                 actual, unit_values, counted = actual_at(target, target_rows, period)

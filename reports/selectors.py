@@ -19,7 +19,7 @@ from reports.models import (
     UnitPeriodSnapshot,
 )
 from targets.choices import MeasureKind
-from targets.models import Target, TargetFigure
+from targets.models import RegionBaseline, Target, TargetFigure
 from tasks.choices import AssignmentRole, SubmissionStatus, Timeliness
 from tasks.models import Assignment, Initiative, MeasureLine, Period, Plan, Submission
 from tasks.selectors import assignments_of_unit, current_plan
@@ -323,8 +323,9 @@ def contribution_history(target, period_ids):
 
 
 def regional_standing(target, period):
-    """For a per-region target: every region of its level with its snapshot at ``period`` and
-    its government, in two queries: [(region, snapshot | None, unit | None)]."""
+    """For a per-region target: every region of its level with its snapshot at ``period``, its
+    government and its bound (``region.bound``), in two or three queries:
+    [(region, snapshot | None, unit | None)]."""
     levels = [target.region_level] if target.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
     regions = list(
         Region.objects.filter(level__in=levels)
@@ -337,6 +338,15 @@ def regional_standing(target, period):
             "region_id", "funding", "population", "per_capita"
         )
     }
+    # Each region's bound: the plan's value, or the region's own baseline (T32; None when the
+    # office has not entered it, and the region is then not judged).
+    if target.value == 0:
+        own = dict(RegionBaseline.objects.filter(target=target).values_list("region_id", "value"))
+        for region in regions:
+            region.bound = own.get(region.pk)
+    else:
+        for region in regions:
+            region.bound = target.value
     return [(r, snapshots.get(r.pk), next(iter(r.governments.all()), None)) for r in regions]
 
 
@@ -446,6 +456,11 @@ def funding_targets(plan, level):
         .exclude(value=0)
         .order_by("sort_order")
     )
+
+
+def region_baseline(plan, region):
+    """The region's own baseline (T32: its 2020 per-capita funding), or None if not entered."""
+    return RegionBaseline.objects.filter(target__plan=plan, region=region).select_related("target").first()
 
 
 def region_history(region, period_ids):

@@ -486,17 +486,24 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
             rule = _(
                 "分地区考核：逐个地区用本年度科普经费（万元）除以常住人口（万人）得出人均科普经费（元/人），与目标值比较，统计达标地区数。"
             )
-        reported = [(r, s) for r, s, _u in (regional or []) if s is not None and s.funding is not None]
+        judged = [(r, s) for r, s, _u in (regional or []) if r.bound is not None]
+        reported = [(r, s) for r, s in judged if s is not None and s.funding is not None]
+        if target.value == 0:
+            rule = _(
+                "分地区考核：逐个地区用本年度人均科普经费（元/人）与本地区“十三五”末（2020年）人均科普经费比较，不低于基期值为达标；基期值由省纲要办录入，只考核已录入的地区。"
+            )
+            if not judged:
+                return rule, _("省纲要办尚未录入各地区的“十三五”末人均科普经费基期值。")
         if not reported:
             return rule, _("截至%(period)s尚无审核通过的地区经费数据。") % {"period": label}
         region, snap = reported[0]
-        met = sum(1 for _r, s in reported if _region_met(target, s))
-        total = len(regional)
+        met = sum(1 for r, s in reported if _region_met(target, r, s))
+        total = len(judged)
         if money:
             sample = _("%(region)s %(funding)s万元，%(verdict)s") % {
                 "region": region.name,
                 "funding": charts.fmt(snap.funding),
-                "verdict": _("达标") if _region_met(target, snap) else _("未达标"),
+                "verdict": _("达标") if _region_met(target, region, snap) else _("未达标"),
             }
         else:
             sample = _("%(region)s %(funding)s万元 ÷ %(population)s万人 = %(pc)s 元/人，%(verdict)s") % {
@@ -504,7 +511,7 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
                 "funding": charts.fmt(snap.funding),
                 "population": charts.fmt(snap.population),
                 "pc": charts.fmt(snap.per_capita),
-                "verdict": _("达标") if _region_met(target, snap) else _("未达标"),
+                "verdict": _("达标") if _region_met(target, region, snap) else _("未达标"),
             }
         return rule, _("截至%(period)s：%(sample)s；%(total)s 个地区中 %(met)s 个达标。") % {
             "period": label,
@@ -549,9 +556,13 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
     }
 
 
-def _region_met(target, snap):
+def _region_met(target, region, snap):
+    """Whether a region meets a per-region target (None when it has no bound: T32 without its
+    baseline)."""
+    if region.bound is None:
+        return None
     metric = snap.funding if target.measure_kind == MeasureKind.MONEY else snap.per_capita
-    return metric is not None and metric >= target.value
+    return metric is not None and metric >= region.bound
 
 
 def _explain_increment(target, period, shown, current, history):
@@ -700,7 +711,7 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
                         "region": region,
                         "snap": region_snap,
                         "unit": government,
-                        "met": _region_met(target, region_snap) if region_snap else None,
+                        "met": _region_met(target, region, region_snap) if region_snap else None,
                     }
                 )
         # Regions below the bound first: the office reads down from the problems.
@@ -859,6 +870,7 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
         funding_target = next((t for t in bounds if t.measure_kind == MeasureKind.MONEY), None)
         ends = _year_ends(shown)
         history = selectors.region_history(region, [p.pk for p in ends.values()])
+        baseline = selectors.region_baseline(self.plan, region)
         province_values = {}
         if region.level == RegionLevel.PROVINCE and per_capita_target is not None:
             # The province's figure is T29, which 省财政厅 reports as a target figure.
@@ -884,6 +896,9 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
                     else None,
                     "funding_met": (snap.funding >= funding_target.value)
                     if snap and snap.funding is not None and funding_target
+                    else None,
+                    "baseline_met": (per_capita >= baseline.value)
+                    if baseline is not None and per_capita is not None
                     else None,
                 }
             )
@@ -935,6 +950,7 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
                 selectors.county_compliance(region, [p.pk for p in shown]), shown, period
             )
         context.update(
+            baseline=baseline,
             heat_rows=county_rows,
             heat_periods=shown,
             heat_years=year_spans(shown),

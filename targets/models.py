@@ -113,6 +113,8 @@ class Target(models.Model):
     @property
     def bound_text(self):
         """The target as a phrase, e.g. 不低于 2000 人 or 10—25 个."""
+        if self.per_region and self.value == 0:  # T32: each region's own level (RegionBaseline)
+            return _("不低于本地区%(year)s年水平") % {"year": self.baseline_year or "—"}
         value = _fmt(self.value)
         gap = "" if self.unit == "%" else " "  # 10%, but 2000 名
         if self.bound == Bound.RANGE:
@@ -327,3 +329,38 @@ class ExternalFigure(models.Model):
 
     def __str__(self):
         return f"{self.target.code} {self.measured_on}: {self.value}"
+
+
+class RegionBaseline(models.Model):
+    """A region's own bound for a per-region target whose plan value is each region's own level:
+    T32 (人均科普经费不低于“十三五”末水平) compares every prefecture and county with its 2020
+    per-capita funding, which the office enters here from the finance department's accounts."""
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标指标"), on_delete=models.PROTECT, related_name="region_baselines"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(_("基期值"), max_digits=12, decimal_places=2)
+    source = models.CharField(_("数据来源"), max_length=200)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("录入时间"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["target", "region__code"]
+        verbose_name = _("地区基期值")
+        verbose_name_plural = _("地区基期值")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "region"], name="region_baseline_unique"),
+            models.CheckConstraint(name="region_baseline_not_negative", condition=Q(value__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.target.code} {self.region.name}: {self.value}"

@@ -222,6 +222,53 @@ def test_external_figures_are_entered_by_the_office_and_counted(
     assert client.get(reverse("reports_office:settings")).status_code == 403
 
 
+def test_each_regions_2020_level_is_entered_by_the_office_and_judges_t32(
+    client, office, django_capture_on_commit_callbacks
+):
+    """T32 (不低于“十三五”末水平): 西宁 2.02 元/人 in 2024 against its 1.80 (met), 海东 1.33
+    against its 1.50 (not met): 1 of the 2 regions with a baseline, 严重滞后 (share 0.5)."""
+    from targets.models import RegionBaseline
+    from tests.factories import region_figure
+
+    region_figure("xiningshi", 2024, 2, D(500), D(248))
+    region_figure("haidongshi", 2024, 2, D(180), D(135))
+    plan = current_plan()
+    t32 = plan.targets.get(code="T32")
+    from reports.rollups import rollup
+
+    rollup(plan)
+    assert TargetSnapshot.objects.get(target=t32, period__year=2024, period__quarter=2).status == "no_data"
+    client.force_login(office)
+    url = reverse("reports_office:settings")
+    xining = Unit.objects.get(code="xiningshi").region
+    haidong = Unit.objects.get(code="haidongshi").region
+    refused = client.post(
+        url, {"form": "baseline", "target": t32.pk, "region": xining.pk, "value": "-1", "source": "决算"}
+    )
+    assert refused.status_code == 400 and "不能为负数" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        for region, value in ((xining, "1.9"), (haidong, "1.50"), (xining, "1.80")):  # 西宁 corrected
+            response = client.post(
+                url,
+                {
+                    "form": "baseline",
+                    "target": t32.pk,
+                    "region": region.pk,
+                    "value": value,
+                    "source": "2020年决算",
+                },
+            )
+            assert response.status_code == 302, response.content.decode()[-2000:]
+    assert RegionBaseline.objects.get(target=t32, region=xining).value == D("1.80")
+    assert RegionBaseline.objects.count() == 2
+    snap = TargetSnapshot.objects.get(target=t32, period__year=2024, period__quarter=2)
+    assert (snap.regions_met, snap.regions_total, snap.status) == (1, 2, "far_behind")
+    page = client.get(
+        reverse("reports:target_detail", args=["T32"]), {"period": snap.period_id}
+    ).content.decode()
+    assert "不低于 1.80 元/人（2020年）" in page and "不低于本地区2020年水平" in page
+
+
 @pytest.mark.skipif(
     not os.environ.get("REDIS_URL") or "postgresql" not in settings.DATABASES["default"]["ENGINE"],
     reason="needs PostgreSQL and Redis (CI sets DATABASE_URL and REDIS_URL)",
@@ -284,3 +331,24 @@ def test_a_real_celery_worker_carries_out_a_queued_rollup():
         except subprocess.TimeoutExpired:
             worker.kill()
         load_plan()
+
+
+def test_regional_baselines_can_be_imported_from_a_spreadsheet(db):
+    """The admin's import: one row per region by statistical code; a second import updates, and
+    an unknown region code is reported on its row with nothing saved."""
+    import tablib
+
+    from targets.admin import RegionBaselineResource
+    from targets.models import RegionBaseline
+
+    headers = ["目标指标", "统计用区划代码", "基期值", "数据来源"]
+    rows = [("T32", "630100", "1.80", "2020年决算"), ("T32", "630102", "1.25", "2020年决算")]
+    result = RegionBaselineResource().import_data(tablib.Dataset(*rows, headers=headers), dry_run=False)
+    assert not result.has_errors() and RegionBaseline.objects.count() == 2
+    again = tablib.Dataset(("T32", "630100", "1.95", "更正"), headers=headers)
+    RegionBaselineResource().import_data(again, dry_run=False)
+    assert RegionBaseline.objects.get(region__code="630100").value == D("1.95")
+    bad = tablib.Dataset(("T32", "999999", "1.00", "x"), ("T32", "630103", "1.00", "x"), headers=headers)
+    result = RegionBaselineResource().import_data(bad, dry_run=False, use_transactions=True)
+    assert result.has_errors() or result.has_validation_errors()
+    assert RegionBaseline.objects.count() == 2
