@@ -354,19 +354,31 @@ REPORTING_JUMP_RATIO = env_int("REPORTING_JUMP_RATIO", 3, minimum=2)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_MB", 20, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Caches: Redis when configured (shared by every web process), memory otherwise. "pages" holds
-# rendered dashboard bodies, keyed by the last roll-up, so they never outlive the data.
+# Caches: Redis when configured (shared by every web process), otherwise memory for "default"
+# and files under DATA_DIR for "pages", so that a roll-up run by another process (a worker, a
+# cron job) retires the web process's dashboard bodies too. "pages" holds rendered dashboard
+# bodies under a version token that every committed roll-up bumps (reports/page_cache.py).
+# Short socket timeouts: an unreachable Redis makes a page slower, never hangs it.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        },
         "pages": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pages",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         },
     }
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache" / "pages"),
+        },
     }

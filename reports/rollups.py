@@ -116,32 +116,53 @@ def _sync(model, key, rows, period_ids):
 
 def _sync_sql(table, columns, key, select, params, period_ids):
     """Make ``table``'s rows of ``period_ids`` equal the rows of ``select`` (which yields
-    ``columns`` for those periods only), in the database. One full join of the computed rows
-    with the stored ones keeps only the differences in a temporary table (none when nothing
-    changed); then the stale rows are deleted, the new inserted and the changed updated.
-    Returns the number of rows written."""
+    ``columns`` for those periods only), in the database. A full join of the computed rows with
+    the stored ones keeps only the differences in a temporary table (none when nothing changed);
+    then the stale rows are deleted, the new inserted and the changed updated. Returns the number
+    of rows written.
+
+    PostgreSQL does it in one pass (FULL JOIN, UPDATE … FROM). SQLite, the embedded default, gets
+    the same result from forms every SQLite that Django 5.2 supports knows (FULL JOIN and UPDATE …
+    FROM need 3.39 and 3.33): a left join plus the stored rows with no computed row, and a
+    correlated update; its tables are small."""
     temp = f"diff_{table}"
     names = ", ".join(columns)
     values = [c for c in columns if c not in key]
-    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    diff = f"""
-        CREATE TEMPORARY TABLE {temp} AS
-        SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
-        FROM ({select}) n
-        FULL JOIN (SELECT * FROM {table} WHERE period_id IN ({_in(period_ids)})) t
-            ON {" AND ".join(f"n.{k} = t.{k}" for k in key)}
-        WHERE t.id IS NULL OR n.{key[0]} IS NULL OR {" OR ".join(f"n.{c} {distinct} t.{c}" for c in values)}
-    """
+    stored = f"(SELECT * FROM {table} WHERE period_id IN ({_in(period_ids)}))"
+    same_key = " AND ".join(f"n.{k} = t.{k}" for k in key)
+    if connection.vendor == "postgresql":
+        changed = " OR ".join(f"n.{c} IS DISTINCT FROM t.{c}" for c in values)
+        diff = f"""
+            SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
+            FROM ({select}) n FULL JOIN {stored} t ON {same_key}
+            WHERE t.id IS NULL OR n.{key[0]} IS NULL OR {changed}
+        """
+        update = f"""UPDATE {table} SET {", ".join(f"{c} = d.{c}" for c in values)} FROM {temp} d
+            WHERE {table}.id = d.old_id AND d.{key[0]} IS NOT NULL"""
+        diff_params = params
+    else:
+        changed = " OR ".join(f"n.{c} IS NOT t.{c}" for c in values)
+        diff = f"""
+            SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
+            FROM ({select}) n LEFT JOIN {stored} t ON {same_key}
+            WHERE t.id IS NULL OR {changed}
+            UNION ALL
+            SELECT {", ".join("NULL" for _c in columns)}, t.id FROM {stored} t
+            WHERE NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {same_key})
+        """
+        update = f"""UPDATE {table} SET {
+            ", ".join(f"{c} = (SELECT d.{c} FROM {temp} d WHERE d.old_id = {table}.id)" for c in values)
+        } WHERE id IN (SELECT old_id FROM {temp} WHERE {key[0]} IS NOT NULL)"""
+        diff_params = [*params, *params]
     statements = (
         f"DELETE FROM {table} WHERE id IN (SELECT old_id FROM {temp} WHERE {key[0]} IS NULL)",
         f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} WHERE old_id IS NULL",
-        f"""UPDATE {table} SET {", ".join(f"{c} = d.{c}" for c in values)} FROM {temp} d
-            WHERE {table}.id = d.old_id AND d.{key[0]} IS NOT NULL""",
+        update,
     )
     written = 0
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(diff, params)
+        cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS {diff}", diff_params)
         if cursor.rowcount:
             for sql in statements:
                 cursor.execute(sql)
@@ -197,7 +218,7 @@ def _region_snapshots(period_ids):
         FROM (
             SELECT rf.region_id, p2.plan_id, p2.year, p2.quarter, rf.funding, rf.population,
                    LEAD(p2.quarter, 1, 5) OVER (
-                       PARTITION BY rf.region_id, p2.year ORDER BY p2.quarter
+                       PARTITION BY rf.region_id, p2.plan_id, p2.year ORDER BY p2.quarter
                    ) AS next_quarter
             FROM targets_regionfigure rf
             JOIN tasks_submission s ON s.id = rf.submission_id AND s.status = %s
@@ -313,7 +334,8 @@ def _baseline_counts(targets, period_ids):
     counts, totals = defaultdict(dict), {}
     for target in targets:
         metric = "funding" if target.measure_kind == MeasureKind.MONEY else "per_capita"
-        totals[target.pk] = RegionBaseline.objects.filter(target=target).count()
+        levels = _region_levels(target)
+        totals[target.pk] = RegionBaseline.objects.filter(target=target, region__level__in=levels).count()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -321,10 +343,12 @@ def _baseline_counts(targets, period_ids):
                        COUNT(rs.{metric})
                 FROM {RegionSnapshot._meta.db_table} rs
                 JOIN {RegionBaseline._meta.db_table} b ON b.region_id = rs.region_id
+                JOIN {Region._meta.db_table} r ON r.id = rs.region_id
                 WHERE b.target_id = %s AND rs.period_id IN ({_in(period_ids)})
+                  AND r.level IN ({", ".join("%s" for _level in levels)})
                 GROUP BY rs.period_id
                 """,
-                [target.pk],
+                [target.pk, *levels],
             )
             for period_id, met, reported in cursor.fetchall():
                 counts[target.pk][period_id] = (int(met or 0), reported)

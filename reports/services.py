@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from reports import page_cache
 from reports.choices import RunStatus, RunTrigger
 from reports.models import RollupRun
 
@@ -73,6 +74,9 @@ def execute_run(run_id: int) -> RollupRun | None:
     RollupRun.objects.filter(pk=run_id).update(
         status=RunStatus.SUCCEEDED, finished_at=timezone.now(), rows_written=written
     )
+    # Again now that the run shows as finished: a page computed in between would say 数据截至 the
+    # previous run (the roll-up's own bump came at its commit, before this update).
+    page_cache.bump()
     run.refresh_from_db()
     return run
 

@@ -268,7 +268,7 @@ def _period_param(value):
     malformed value shows the same page)."""
     if not value:
         return ""
-    return value if value.isdigit() and len(value) <= 12 else "invalid"
+    return str(int(value)) if value.isascii() and value.isdigit() and len(value) <= 12 else "invalid"
 
 
 class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
@@ -742,7 +742,13 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
         """The reporting units with their latest approved figure and the problems they reported
         (for a per-region target: the governments of the regions below the bound)."""
         if target.per_region:
-            rows = [r for r in region_rows if r["met"] is not True and r["unit"] is not None]
+            # regions below their bound or not reporting; a region without a bound (T32 with no
+            # baseline entered) is not judged, so not behind
+            rows = [
+                r
+                for r in region_rows
+                if r["met"] is not True and r["unit"] is not None and r["region"].bound is not None
+            ]
             units = [r["unit"] for r in rows]
             figures = {
                 r["unit"].pk: (

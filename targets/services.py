@@ -199,40 +199,45 @@ FIGURE_FIELDS = ("value", "covered", "total", "done", "source_note", "explanatio
 REGION_FIELDS = ("funding", "population", "source_note")
 
 
-def changes_by_others(submission, since, user):
-    """{(kind, row id, field): value before the change} of the fields of a submission's lines and
-    figures that users other than ``user`` changed after ``since`` (the first such change of each
-    field): the base of a stale form's merge (``FieldMerge``). Three queries."""
-    from tasks.models import MeasureLine
-
-    theirs = {}
-    for kind, model, fields in (
-        ("line", MeasureLine, task_services.LINE_FIELDS),
-        ("figure", TargetFigure, FIGURE_FIELDS),
-        ("region", RegionFigure, REGION_FIELDS),
-    ):
-        for record, field, old, _new in task_services.field_changes(model, submission.pk, fields):
-            if record.history_date > since and record.history_user_id != user.pk:
-                theirs.setdefault((kind, record.id, field), old)
-    return theirs
+def merge_base(submission, base):
+    """{(kind, row id, field): cleaned value} of the values a page was loaded with: ``base`` is
+    (lines, figures, region) as the form's fields parse, cleaned exactly as a posted value is, so
+    that 120 and 120.0000 compare equal. One or two queries."""
+    lines, figures, region = base
+    cleaned = {}
+    for line_id, fields in lines.items():
+        for field, value in fields.items():
+            cleaned[("line", line_id, field)] = value
+    if figures:
+        for figure in submission.figures.select_related("target").filter(pk__in=list(figures)):
+            values, _problems = clean_figure(figure.target, figures[figure.pk])
+            for field in figures[figure.pk]:
+                if field in values:
+                    cleaned[("figure", figure.pk, field)] = values[field]
+    if region:
+        region_figure = RegionFigure.objects.filter(submission=submission).first()
+        if region_figure is not None:
+            values, _problems = clean_region_figure(region)
+            for field in region:
+                if field in values:
+                    cleaned[("region", region_figure.pk, field)] = values[field]
+    return cleaned
 
 
 @transaction.atomic
-def save_form(submission_id, *, by, version, since=None, lines=None, figures=None, region=None, action=None):
+def save_form(submission_id, *, by, version, base=None, lines=None, figures=None, region=None, action=None):
     """Save a quarterly form (lines and figures) as one edit.
 
     A stale ``version`` (someone saved the form since it was loaded) is refused, unless the
-    caller says when the form was loaded (``since``): then the save is merged field by field with
-    what the others changed since (``FieldMerge``) and refused only when the user changed a field
-    that someone else also changed. The returned submission's ``merged`` is the set of
-    (kind, row id, field) whose newer value from someone else was kept (empty when not stale).
+    caller sends the values the form was loaded with (``base``, parsed like the fields): then the
+    save is merged field by field (``FieldMerge``) and refused only when the page changed a field
+    that was also changed since it was loaded. The returned submission's ``merged`` is the set of
+    (kind, row id, field) whose newer stored value was kept (empty when not stale).
     """
-    submission = task_services.begin_edit(
-        submission_id, by=by, version=version, allow_stale=since is not None
-    )
+    submission = task_services.begin_edit(submission_id, by=by, version=version, allow_stale=base is not None)
     merge = None
     if int(version) != submission.version:
-        merge = task_services.FieldMerge(changes_by_others(submission, since, by))
+        merge = task_services.FieldMerge(merge_base(submission, base))
     changed = 0
     if lines:
         changed += len(task_services.save_lines(submission, lines, by=by, merge=merge))

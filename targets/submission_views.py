@@ -4,6 +4,9 @@ It lives in ``targets`` because it edits both the measure lines (tasks) and the 
 (targets); the workflow buttons post to the tasks app's action views.
 """
 
+import json
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -95,6 +98,9 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         )
         figures = list(submission.figures.select_related("target").order_by("target__sort_order"))
         region_figure = RegionFigure.objects.filter(submission=submission).select_related("region").first()
+        # The stored values the page is loaded with, posted back with every save: the base of the
+        # field-by-field merge when someone saved the form in between (targets.services.save_form).
+        form_base = json.dumps(form_values(lines, figures, region_figure), ensure_ascii=False)
         if posted is not None:  # re-show what the user typed after a refused save
             for line in lines:
                 for field, value in posted[0].get(line.pk, {}).items():
@@ -127,6 +133,7 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             statuses=MeasureStatus.choices,
             combine=Combine,
             loaded_at=loaded_at,
+            form_base=form_base,
             form_errors=errors or [],
             changes=changes or [],
             **kwargs,
@@ -148,7 +155,7 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
                 self.submission.pk,
                 by=request.user,
                 version=version,
-                since=since,
+                base=_posted_base(request.POST.get("base")),
                 lines=lines,
                 figures=figures,
                 region=region,
@@ -204,6 +211,41 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         else:
             messages.success(request, _("草稿已保存。"))
         return redirect("targets:submission_detail", pk=submission.pk)
+
+
+def _text(value):
+    return "" if value is None else str(value.normalize() if isinstance(value, Decimal) else value)
+
+
+def form_values(lines, figures, region_figure):
+    """{field name: stored value as the form shows it} of a form's editable fields."""
+    values = {}
+    for line in lines:
+        for field in LINE_FIELDS:
+            values[f"line-{line.pk}-{field}"] = _text(getattr(line, field))
+    for figure in figures:
+        for field in FIGURE_FIELDS:
+            value = getattr(figure, field)
+            if field == "done":
+                value = "" if value is None else ("yes" if value else "no")
+            values[f"fig-{figure.pk}-{field}"] = _text(value)
+    if region_figure is not None:
+        for field in REGION_FIELDS:
+            values[f"region-{field}"] = _text(getattr(region_figure, field))
+    return values
+
+
+def _posted_base(raw):
+    """The page's base values (lines, figures, region) parsed like the form, or None when the
+    page sent none or something unreadable (the save is then refused if stale, as before)."""
+    try:
+        data = json.loads(raw or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return None
+    lines, figures, region = parse_form(data)
+    return lines, figures, region or {}
 
 
 def _loaded_at(raw):

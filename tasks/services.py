@@ -297,28 +297,28 @@ def field_changes(model, submission_id, fields):
 
 
 class FieldMerge:
-    """A stale form saved over changes that others made since it was loaded (three-way merge).
+    """A stale form saved over changes made since it was loaded: a three-way merge per field.
 
-    ``theirs`` maps (kind, row id, field) to the field's value before the others changed it (the
-    value the stale form was loaded with). For such a field the posted value is written only when
-    it is neither that value (the user left it alone: theirs is kept) nor the current one; when
-    it is something else, both changed it: a conflict, and the caller refuses the save. Fields no
-    one else touched are written as posted.
+    ``base`` maps (kind, row id, field) to the value the page was loaded with (cleaned as a
+    posted value is). A field whose stored value still equals its base was changed by no one
+    since: the posted value is written. A field someone changed since (stored ≠ base, whoever
+    did it, in whichever tab) keeps the stored value when the page left it alone (posted = base),
+    and is a conflict when the page changed it too: the caller then refuses the whole save. A
+    field without a base cannot be judged and counts as a conflict when it differs.
     """
 
-    def __init__(self, theirs):
-        self.theirs = theirs
+    def __init__(self, base):
+        self.base = base
         self.kept = set()
         self.conflicts = []
 
     def take(self, kind, row, field, posted) -> bool:
+        """Whether to write ``posted`` (called for a field whose posted value ≠ stored value)."""
         key = (kind, row.pk, field)
-        if key not in self.theirs:
-            return True
         current = getattr(row, field)
-        if posted == current:
-            return False
-        if posted == self.theirs[key]:
+        if key in self.base and current == self.base[key]:
+            return True
+        if key in self.base and posted == self.base[key]:
             self.kept.add(key)
             return False
         self.conflicts.append(key)

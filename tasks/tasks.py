@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from portal.text import enumeration
 from tasks.choices import NotificationKind, ReminderKind, SubmissionStatus
 from tasks.models import DeadlineExtension, Period, ReminderLog, Submission
 from tasks.services import deadline_for, notify, office_users, unit_users
@@ -120,5 +121,5 @@ def _late_list_message(period, units):
     return _("【逾期未报】%(period)s：%(count)s个单位逾期未报：%(units)s。") % {
         "period": period.label,
         "count": len(units),
-        "units": "、".join(unit.short_name for unit in units),
+        "units": enumeration(unit.short_name for unit in units),
     }

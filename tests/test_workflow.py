@@ -1,6 +1,7 @@
 """The quarterly reporting cycle: draft → submitted → approved | returned → draft."""
 
 import datetime
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -280,11 +281,10 @@ def test_one_submission_per_unit_and_period_is_a_database_rule(submission):
 def test_a_stale_save_is_merged_when_the_others_changed_other_fields(submission, reporter, approver):
     """Reporter and approver open the form; the approver fixes line A and a figure; the reporter,
     whose page still shows the old values, writes line B and saves the whole form: both stay."""
-    from django.utils import timezone
-
     first, second = submission.lines.order_by("pk")[:2]
     figure = submission.figures.filter(target__combine="increment").first()
-    version, loaded_at = submission.version, timezone.now()
+    version = submission.version
+    loaded = ({first.pk: {"progress": ""}, second.pk: {"progress": ""}}, {figure.pk: {"value": ""}}, {})
     save_form(
         submission.pk,
         by=approver,
@@ -296,7 +296,7 @@ def test_a_stale_save_is_merged_when_the_others_changed_other_fields(submission,
         submission.pk,
         by=reporter,
         version=version,
-        since=loaded_at,
+        base=loaded,
         lines={first.pk: {"progress": ""}, second.pk: {"progress": "填报员的进展"}},
         figures={figure.pk: {"value": ""}},
     )
@@ -307,17 +307,15 @@ def test_a_stale_save_is_merged_when_the_others_changed_other_fields(submission,
 
 
 def test_a_stale_save_that_changes_the_same_field_is_refused_whole(submission, reporter, approver):
-    from django.utils import timezone
-
     first, second = submission.lines.order_by("pk")[:2]
-    version, loaded_at = submission.version, timezone.now()
+    version = submission.version
     save_form(submission.pk, by=approver, version=version, lines={first.pk: {"progress": "审核员的文字"}})
     with pytest.raises(services.StaleEdit) as refused:
         save_form(
             submission.pk,
             by=reporter,
             version=version,
-            since=loaded_at,
+            base=({first.pk: {"progress": ""}, second.pk: {"progress": ""}}, {}, {}),
             lines={first.pk: {"progress": "填报员的文字"}, second.pk: {"progress": "另一行"}},
         )
     assert refused.value.changes == [("line", first.pk, "progress")]
@@ -325,32 +323,64 @@ def test_a_stale_save_that_changes_the_same_field_is_refused_whole(submission, r
     assert (first.progress, second.progress) == ("审核员的文字", "")  # nothing of the refused save
 
 
+def test_the_same_user_in_two_tabs_does_not_undo_their_own_text(client, submission, reporter):
+    """Tab 1 saves line A; tab 2, opened before and still showing A empty, saves line B: A keeps
+    tab 1's text (the merge compares with what each page was loaded with, not with who saved)."""
+    first, second = submission.lines.order_by("pk")[:2]
+    url = reverse("targets:submission_detail", args=[submission.pk])
+    client.force_login(reporter)
+    tabs = [client.get(url).context for _ in range(2)]
+
+    def post(tab, values):
+        data = {"version": tab["submission"].version, "base": tab["form_base"]}
+        data.update(json.loads(tab["form_base"]))
+        data.update(values)
+        return client.post(url, data, headers={"X-Autosave": "1"})
+
+    assert post(tabs[0], {f"line-{first.pk}-progress": "第一个标签页写的"}).json()["ok"]
+    body = post(tabs[1], {f"line-{second.pk}-progress": "第二个标签页写的"}).json()
+    assert body["ok"] and body["merged"]
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.progress, second.progress) == ("第一个标签页写的", "第二个标签页写的")
+
+
 def test_autosave_merges_and_keeps_merging_until_the_page_is_reloaded(client, submission, reporter, approver):
     """The reporter's page autosaves twice after the approver changed another line: neither save
-    undoes the approver's text, and the page keeps its old version until it is reloaded."""
+    undoes the approver's text, and the page keeps its old version until it is reloaded (its base
+    becomes what it posted, as static/js/autosave.js does)."""
     first, second = submission.lines.order_by("pk")[:2]
     url = reverse("targets:submission_detail", args=[submission.pk])
     client.force_login(reporter)
     page = client.get(url)
-    version, loaded_at = page.context["submission"].version, page.context["loaded_at"]
+    version, base = page.context["submission"].version, page.context["form_base"]
+    fields = json.loads(base)
     save_form(submission.pk, by=approver, version=version, lines={first.pk: {"progress": "审核员的文字"}})
     for text in ("填报员第一次", "填报员第二次"):
-        response = client.post(
-            url,
-            {
-                "version": version,
-                "loaded_at": loaded_at,
-                f"line-{first.pk}-progress": "",
-                f"line-{second.pk}-progress": text,
-            },
-            headers={"X-Autosave": "1"},
-        )
+        fields[f"line-{second.pk}-progress"] = text
+        response = client.post(url, {"version": version, "base": base, **fields}, headers={"X-Autosave": "1"})
         assert response.status_code == 200
         body = response.json()
         assert body["ok"] and body["merged"] and body["version"] == version
         assert "保留了其他人同时所做的修改" in body["message"]
+        base = json.dumps(fields, ensure_ascii=False)
         first.refresh_from_db(), second.refresh_from_db()
         assert (first.progress, second.progress) == ("审核员的文字", text)
+
+
+def test_a_stale_save_without_the_loaded_values_is_refused(client, submission, reporter, approver):
+    """A page that sends no base (or an unreadable one) cannot be merged: refused, as before."""
+    first, second = submission.lines.order_by("pk")[:2]
+    url = reverse("targets:submission_detail", args=[submission.pk])
+    client.force_login(reporter)
+    version = client.get(url).context["submission"].version
+    save_form(submission.pk, by=approver, version=version, lines={first.pk: {"progress": "审核员的文字"}})
+    for base in (None, "not json", '{"line-1-progress": 5}'):
+        data = {"version": version, f"line-{second.pk}-progress": "填报员的文字"}
+        if base is not None:
+            data["base"] = base
+        assert client.post(url, data).status_code == 409
+    second.refresh_from_db()
+    assert second.progress == ""
 
 
 def test_after_a_conflict_the_page_shows_the_others_text_where_the_user_typed_nothing(
@@ -360,7 +390,7 @@ def test_after_a_conflict_the_page_shows_the_others_text_where_the_user_typed_no
     url = reverse("targets:submission_detail", args=[submission.pk])
     client.force_login(reporter)
     page = client.get(url)
-    version, loaded_at = page.context["submission"].version, page.context["loaded_at"]
+    version, base = page.context["submission"].version, page.context["form_base"]
     save_form(
         submission.pk,
         by=approver,
@@ -370,10 +400,10 @@ def test_after_a_conflict_the_page_shows_the_others_text_where_the_user_typed_no
     response = client.post(
         url,
         {
+            **json.loads(base),
             "version": version,
-            "loaded_at": loaded_at,
+            "base": base,
             f"line-{first.pk}-progress": "填报员改的第一行",
-            f"line-{second.pk}-progress": "",
         },
     )
     assert response.status_code == 409

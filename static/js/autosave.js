@@ -30,8 +30,14 @@
     }).then(function (result) {
       if (result.body.ok) {
         // After a merge the server hands back the page's old version, so that the next save
-        // is merged again and cannot undo what someone else changed meanwhile.
+        // is merged again and cannot undo what someone else changed meanwhile; either way the
+        // page's own values just saved become the base the next merge compares with.
         form.querySelector("input[name=version]").value = result.body.version;
+        var base = {};
+        data.forEach(function (value, name) {
+          if (/^(line|fig|region)-/.test(name)) { base[name] = value; }
+        });
+        form.querySelector("input[name=base]").value = JSON.stringify(base);
         say(result.body.merged ? result.body.message + " " + result.body.saved_at
                                : (zh ? "已自动保存 " : "Autosaved ") + result.body.saved_at);
       } else if (result.status === 409) {
