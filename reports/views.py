@@ -129,7 +129,7 @@ def heatmap_group_rows(groups, shown, period):
             )
         rows.append(
             {
-                "name": _("%(prefecture)s所辖县级政府") % {"prefecture": group.name},
+                "name": _("%(prefecture)s所辖县（市、区）政府") % {"prefecture": group.name},
                 "size": group.size,
                 "url": reverse("reports:region_detail", args=[group.code]),
                 "anchor": "#compliance",

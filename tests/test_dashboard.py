@@ -449,7 +449,7 @@ def test_county_governments_are_counted_per_prefecture_with_the_list_on_the_regi
     rollup(current_plan())
     client.force_login(office)
     html = html_of(client, DASHBOARD, period=period(2024, 2).pk)
-    xining = row_of(html, "西宁市所辖县级政府")
+    xining = row_of(html, "西宁市所辖县（市、区）政府")
     assert "(7)" in xining
     assert (
         f'href="{reverse("reports:region_detail", args=["630100"])}?period={period(2024, 2).pk}#compliance"'
