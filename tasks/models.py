@@ -78,7 +78,7 @@ class Initiative(models.Model):
     @property
     def label(self):
         """The way the plan numbers it, e.g. 提升行动 1 or 重点工程 3."""
-        return f"{self.get_kind_display()}{self.number}"
+        return _("%(kind)s%(number)s") % {"kind": self.get_kind_display(), "number": self.number}
 
 
 class InitiativePart(models.Model):
