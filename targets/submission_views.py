@@ -86,7 +86,7 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, posted=None, errors=None, changes=None, **kwargs):
-        # Before reading the form: a save merged later counts every change after this moment.
+        # Before reading the form: a refused save lists what others changed after this moment.
         loaded_at = timezone.now().isoformat()
         submission = self.submission
         user = self.request.user
@@ -309,6 +309,32 @@ def changes_since(submission, since, exclude_user):
     return sorted(others, key=lambda r: r["when"])
 
 
+# Empty values a row is created with: its first history record shows no change for them.
+BLANK_VALUES = (None, "", "not_started")
+
+
+def _field_changes(model, submission_id, fields):
+    """Every change to the given fields of ``model``'s rows in one submission, oldest first per
+    row, from django-simple-history (one query): [(history record, field, old, new)]. A row's
+    first record counts as a change from nothing for the fields it fills in."""
+    records = (
+        model.history.filter(submission_id=submission_id)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    changes, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        for field in fields:
+            new = getattr(record, field)
+            old = getattr(before, field) if before is not None else None
+            if (before is None and new in BLANK_VALUES) or (before is not None and old == new):
+                continue
+            changes.append((record, field, old, new))
+        previous[record.id] = record
+    return changes
+
+
 def _history_rows(model, submission_id, describe, fields, labels):
     """Every change to rows of ``model`` in one submission: who, when, before, after (one query)."""
     return [
@@ -320,7 +346,7 @@ def _history_rows(model, submission_id, describe, fields, labels):
             "old": old,
             "new": new,
         }
-        for record, field, old, new in task_services.field_changes(model, submission_id, fields)
+        for record, field, old, new in _field_changes(model, submission_id, fields)
     ]
 
 

@@ -270,32 +270,6 @@ def begin_edit(submission_id: int, *, by, version: int, allow_stale=False) -> Su
     return submission
 
 
-# Empty values a row is created with: its first history record shows no change for them.
-BLANK_VALUES = (None, "", "not_started")
-
-
-def field_changes(model, submission_id, fields):
-    """Every change to the given fields of ``model``'s rows in one submission, oldest first per
-    row, from django-simple-history (one query): [(history record, field, old, new)]. A row's
-    first record counts as a change from nothing for the fields it fills in."""
-    records = (
-        model.history.filter(submission_id=submission_id)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id")
-    )
-    changes, previous = [], {}
-    for record in records:
-        before = previous.get(record.id)
-        for field in fields:
-            new = getattr(record, field)
-            old = getattr(before, field) if before is not None else None
-            if (before is None and new in BLANK_VALUES) or (before is not None and old == new):
-                continue
-            changes.append((record, field, old, new))
-        previous[record.id] = record
-    return changes
-
-
 class FieldMerge:
     """A stale form saved over changes made since it was loaded: a three-way merge per field.
 
@@ -544,13 +518,12 @@ def notify(users, kind, message, *, submission=None):
         Notification(user=user, kind=kind, message=message_zh, message_en=message_en, submission=submission)
         for user in users
     )
-    message = message_zh
     recipients = [u.email for u in users if u.email]
     if recipients:
 
         def send():
             try:
-                send_mail(subject, message, None, recipients, fail_silently=False)
+                send_mail(subject, message_zh, None, recipients, fail_silently=False)
             except Exception:  # e-mail is best effort: the bell already holds the message
                 logger.exception("notification e-mail failed")
 

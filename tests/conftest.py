@@ -7,6 +7,8 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from targets.loader import load_plan
+from tasks import services
+from tests.factories import open_period
 from units.choices import Role
 from units.models import Membership, Unit
 
@@ -68,3 +70,28 @@ def viewer(db):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+# The reporting tests' common ground: an open period (2024 Q3), 省教育厅's form in it, and every
+# persona by name for permission tables. A module may define its own to differ.
+
+
+@pytest.fixture
+def period(db):
+    return open_period()
+
+
+@pytest.fixture
+def submission(period, reporter):
+    return services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
+
+
+@pytest.fixture
+def personas(reporter, approver, other_reporter, office, viewer):
+    return {
+        "reporter": reporter,
+        "approver": approver,
+        "other_unit": other_reporter,
+        "office": office,
+        "viewer": viewer,
+    }

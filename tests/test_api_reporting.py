@@ -7,7 +7,6 @@ from tasks import services
 from tasks.choices import PeriodState, SubmissionStatus
 from tasks.models import Evidence, Period, Submission
 from tests.conftest import make_user
-from tests.factories import open_period
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -18,27 +17,6 @@ REAL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def period():
-    return open_period()
-
-
-@pytest.fixture
-def submission(period, reporter):
-    return services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
-
-
-@pytest.fixture
-def personas(reporter, approver, other_reporter, office, viewer):
-    return {
-        "reporter": reporter,
-        "approver": approver,
-        "other_unit": other_reporter,
-        "office": office,
-        "viewer": viewer,
-    }
 
 
 def url(submission=None, action=None):

@@ -26,16 +26,6 @@ pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def period():
-    return open_period()
-
-
-@pytest.fixture
-def submission(period, reporter):
-    return services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
-
-
 def download(client, submission):
     response = client.get(reverse("targets:submission_excel", args=[submission.pk]))
     assert response.status_code == 200

@@ -22,17 +22,6 @@ def media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def personas(reporter, approver, other_reporter, office, viewer):
-    return {
-        "reporter": reporter,
-        "approver": approver,
-        "other_unit": other_reporter,
-        "office": office,
-        "viewer": viewer,
-    }
-
-
-@pytest.fixture
 def queued(office):
     """A run waiting for a worker."""
     return ReportRun.objects.create(

@@ -8,32 +8,10 @@ from django.urls import reverse
 
 from tasks import services
 from tasks.models import Evidence, Submission
-from tests.factories import open_period
 from tests.test_workflow import fill_everything
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def period():
-    return open_period()
-
-
-@pytest.fixture
-def submission(period, reporter):
-    return services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
-
-
-@pytest.fixture
-def personas(reporter, approver, other_reporter, office, viewer):
-    return {
-        "reporter": reporter,
-        "approver": approver,
-        "other_unit": other_reporter,
-        "office": office,
-        "viewer": viewer,
-    }
 
 
 GET_MATRIX = [

@@ -18,16 +18,6 @@ from units.models import Unit
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def period():
-    return open_period()
-
-
-@pytest.fixture
-def submission(period, reporter):
-    return services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
-
-
 def fill_everything(submission, user):
     """Fill every line and figure of the form with plausible values."""
     lines = {line.pk: {"status": "in_progress", "progress": "开展培训3期"} for line in submission.lines.all()}
