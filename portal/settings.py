@@ -76,6 +76,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# Django's database sessions, read with a precompiled statement (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 # Sessions end after SESSION_COOKIE_AGE seconds without a request (the expiry slides with each
 # request), and by default when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)

@@ -1,9 +1,11 @@
 """The "pages" cache: rendered dashboard bodies, and the version token that retires them.
 
-Every roll-up that commits sets a new version (``bump``, on commit), and a body is cached under
-the version it was computed from, so a page never shows data older than the last roll-up and a
-cache hit needs no database query to know it is current. When Redis is down the portal is slower,
-not broken: a cache error counts as a miss (logged once per call) and the page is computed.
+Every roll-up that commits sets a new version (``bump``, on commit), and a body is stored with the
+version it was computed from, so a page never shows data older than the last roll-up and a cache
+hit needs no database query to know it is current. A hit is one cache round trip: the version and
+the body are read together (``get_many``), and a body stored under another version is a miss.
+When Redis is down the portal is slower, not broken: a cache error counts as a miss (logged once
+per call) and the page is computed.
 """
 
 import logging
@@ -20,17 +22,36 @@ def _cache():
     return caches["pages"]
 
 
-def version() -> str:
-    """The current version token; a new one when the cache has none (started, flushed, evicted)."""
+def _uncached() -> str:
+    return "uncached-" + uuid.uuid4().hex
+
+
+def lookup(key: str) -> tuple[str, object]:
+    """(current version, the body cached under ``key`` for that version, or None)."""
     try:
-        token = _cache().get(VERSION_KEY)
-        if token is None:
-            _cache().add(VERSION_KEY, uuid.uuid4().hex, timeout=None)  # add: a concurrent bump wins
-            token = _cache().get(VERSION_KEY)
+        found = _cache().get_many([VERSION_KEY, key])
+        token = found.get(VERSION_KEY)
+        if token is None:  # started, flushed or evicted: a new version (add: a concurrent bump wins)
+            _cache().add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            return _cache().get(VERSION_KEY) or _uncached(), None
     except Exception as exc:
         log.warning("pages cache unavailable: %s", exc)
-        return "uncached-" + uuid.uuid4().hex
-    return token or "uncached-" + uuid.uuid4().hex
+        return _uncached(), None
+    entry = found.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == token:
+        return token, entry[1]
+    return token, None
+
+
+def store(key: str, token: str, value, timeout: int) -> None:
+    """Cache ``value`` under ``key`` as computed at version ``token`` (from ``lookup``). A roll-up
+    that commits in between has bumped the version already: the entry is then never served."""
+    if token.startswith("uncached-"):
+        return
+    try:
+        _cache().set(key, (token, value), timeout=timeout)
+    except Exception as exc:
+        log.warning("pages cache unavailable: %s", exc)
 
 
 def bump() -> None:
@@ -41,20 +62,5 @@ def bump() -> None:
         log.warning("pages cache unavailable, version not bumped: %s", exc)
         try:
             _cache().delete(VERSION_KEY)
-        except Exception:  # still down: the bodies expire on their own (``put``'s timeout)
+        except Exception:  # still down: the bodies expire on their own (``store``'s timeout)
             pass
-
-
-def get(key: str):
-    try:
-        return _cache().get(key)
-    except Exception as exc:
-        log.warning("pages cache unavailable: %s", exc)
-        return None
-
-
-def put(key: str, value, timeout: int) -> None:
-    try:
-        _cache().set(key, value, timeout=timeout)
-    except Exception as exc:
-        log.warning("pages cache unavailable: %s", exc)
