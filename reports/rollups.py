@@ -16,9 +16,9 @@ import datetime
 import logging
 from collections import defaultdict
 from decimal import Decimal
+from itertools import repeat
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from reports import page_cache, progress
@@ -34,7 +34,7 @@ from reports.models import (
 from targets.choices import Combine, MeasureKind, TimeScope
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetFigure, TargetWaypoint
 from tasks.choices import SubmissionStatus
-from tasks.models import MeasureLine, Period, Plan
+from tasks.models import Measure, MeasureLine, Period, Plan, Submission
 from units.choices import RegionLevel
 from units.models import Region
 
@@ -93,7 +93,9 @@ def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.dat
 def _sync(model, key, rows, period_ids):
     """Make ``model``'s rows of ``period_ids`` equal ``rows`` (dicts of column → value, every
     column but the id): insert the new, update the changed, delete the ones no longer produced.
-    Only rows written become model instances. Returns the number of rows written."""
+    Only rows written become model instances. Returns the number of rows written. (Tried and
+    dropped: sending the rows to PostgreSQL as JSON and comparing them there, as ``_sync_sql``
+    does for the large tables; at a few hundred rows it was no faster.)"""
     columns = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
     values = [c for c in columns if c not in key]
     existing = {
@@ -117,55 +119,67 @@ def _sync(model, key, rows, period_ids):
 def _sync_sql(table, columns, key, select, params, period_ids):
     """Make ``table``'s rows of ``period_ids`` equal the rows of ``select`` (which yields
     ``columns`` for those periods only), in the database. A full join of the computed rows with
-    the stored ones keeps only the differences in a temporary table (none when nothing changed);
-    then the stale rows are deleted, the new inserted and the changed updated. Returns the number
-    of rows written.
+    the stored ones keeps only the differences (none when nothing changed); then the stale rows
+    are deleted, the new inserted and the changed updated. Returns the number of rows written.
 
-    PostgreSQL does it in one pass (FULL JOIN, UPDATE … FROM). SQLite, the embedded default, gets
-    the same result from forms every SQLite that Django 5.2 supports knows (FULL JOIN and UPDATE …
-    FROM need 3.39 and 3.33): a left join plus the stored rows with no computed row, and a
-    correlated update; its tables are small."""
-    temp = f"diff_{table}"
+    PostgreSQL does it in one statement: the differences are a common table expression that the
+    DELETE, INSERT and UPDATE expressions beside it read (they touch disjoint rows, and all see
+    the table as it was). SQLite, the embedded default, has no data-modifying WITH, FULL JOIN
+    (before 3.39) or UPDATE … FROM (before 3.33): it keeps the differences in a temporary table,
+    found by a left join plus the stored rows with no computed row, and updates row by row; its
+    tables are small."""
     names = ", ".join(columns)
     values = [c for c in columns if c not in key]
     stored = f"(SELECT * FROM {table} WHERE period_id IN ({_in(period_ids)}))"
     same_key = " AND ".join(f"n.{k} = t.{k}" for k in key)
     if connection.vendor == "postgresql":
         changed = " OR ".join(f"n.{c} IS DISTINCT FROM t.{c}" for c in values)
-        diff = f"""
-            SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
-            FROM ({select}) n FULL JOIN {stored} t ON {same_key}
-            WHERE t.id IS NULL OR n.{key[0]} IS NULL OR {changed}
+        sql = f"""
+            WITH diff AS (
+                SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
+                FROM ({select}) n FULL JOIN {stored} t ON {same_key}
+                WHERE t.id IS NULL OR n.{key[0]} IS NULL OR {changed}
+            ), deleted AS (
+                DELETE FROM {table} WHERE id IN (SELECT old_id FROM diff WHERE {key[0]} IS NULL)
+                RETURNING 1
+            ), inserted AS (
+                INSERT INTO {table} ({names}) SELECT {names} FROM diff WHERE old_id IS NULL
+                RETURNING 1
+            ), updated AS (
+                UPDATE {table} SET {", ".join(f"{c} = d.{c}" for c in values)} FROM diff d
+                WHERE {table}.id = d.old_id AND d.{key[0]} IS NOT NULL
+                RETURNING 1
+            )
+            SELECT (SELECT COUNT(*) FROM deleted) + (SELECT COUNT(*) FROM inserted)
+                   + (SELECT COUNT(*) FROM updated)
         """
-        update = f"""UPDATE {table} SET {", ".join(f"{c} = d.{c}" for c in values)} FROM {temp} d
-            WHERE {table}.id = d.old_id AND d.{key[0]} IS NOT NULL"""
-        diff_params = params
-    else:
-        changed = " OR ".join(f"n.{c} IS NOT t.{c}" for c in values)
-        diff = f"""
-            SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
-            FROM ({select}) n LEFT JOIN {stored} t ON {same_key}
-            WHERE t.id IS NULL OR {changed}
-            UNION ALL
-            SELECT {", ".join("NULL" for _c in columns)}, t.id FROM {stored} t
-            WHERE NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {same_key})
-        """
-        update = f"""UPDATE {table} SET {
-            ", ".join(f"{c} = (SELECT d.{c} FROM {temp} d WHERE d.old_id = {table}.id)" for c in values)
-        } WHERE id IN (SELECT old_id FROM {temp} WHERE {key[0]} IS NOT NULL)"""
-        diff_params = [*params, *params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    temp = f"diff_{table}"
+    changed = " OR ".join(f"n.{c} IS NOT t.{c}" for c in values)
+    diff = f"""
+        SELECT {", ".join(f"n.{c}" for c in columns)}, t.id AS old_id
+        FROM ({select}) n LEFT JOIN {stored} t ON {same_key}
+        WHERE t.id IS NULL OR {changed}
+        UNION ALL
+        SELECT {", ".join("NULL" for _c in columns)}, t.id FROM {stored} t
+        WHERE NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {same_key})
+    """
     statements = (
         f"DELETE FROM {table} WHERE id IN (SELECT old_id FROM {temp} WHERE {key[0]} IS NULL)",
         f"INSERT INTO {table} ({names}) SELECT {names} FROM {temp} WHERE old_id IS NULL",
-        update,
+        f"""UPDATE {table} SET {
+            ", ".join(f"{c} = (SELECT d.{c} FROM {temp} d WHERE d.old_id = {table}.id)" for c in values)
+        } WHERE id IN (SELECT old_id FROM {temp} WHERE {key[0]} IS NOT NULL)""",
     )
     written = 0
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS {diff}", diff_params)
+        cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS {diff}", [*params, *params])
         if cursor.rowcount:
-            for sql in statements:
-                cursor.execute(sql)
+            for statement in statements:
+                cursor.execute(statement)
                 written += max(cursor.rowcount, 0)
         cursor.execute(f"DROP TABLE {temp}")
     return written
@@ -258,7 +272,7 @@ def _approved_figures(plan):
         .order_by("target_id", "submission__period__year", "submission__period__quarter")
     )
     grouped = defaultdict(list)
-    for target_id, year, quarter, unit_id, value, covered, total, done in rows.iterator(chunk_size=5000):
+    for target_id, year, quarter, unit_id, value, covered, total, done in rows:
         grouped[target_id].append((year * 10 + quarter, year, unit_id, value, covered, total, done))
     return grouped
 
@@ -294,19 +308,47 @@ def actual_at(target, rows, period):
         contributions = {unit: sum((v for _k, v in values), Decimal(0)) for unit, values in per_unit.items()}
         return sum(contributions.values(), Decimal(0)), contributions, counted
     latest = {unit: max(values, key=lambda kv: kv[0]) for unit, values in per_unit.items()}
-    contributions = {unit: kv[1] for unit, kv in latest.items()}
+    return _latest_actual(target, latest), {unit: kv[1] for unit, kv in latest.items()}, counted
+
+
+def actuals_through(target, rows, periods):
+    """``actual_at`` of each of ``periods`` (ascending and consecutive, as a roll-up takes them),
+    in one pass over the rows, which ``figure_values`` gives in period order: running sums per unit
+    for increments, the latest value per unit otherwise. Yields what ``actual_at`` returns."""
+    per_year = target.time_scope == TimeScope.PER_YEAR
+    increment = target.combine == Combine.INCREMENT
+    index, year = 0, None
+    sums, latest, counted = {}, {}, 0
+    for period in periods:
+        if per_year and period.year != year:  # a new year: the per-year figures start again
+            year, sums, latest, counted = period.year, {}, {}, 0
+        while index < len(rows) and rows[index][0] <= period.key:
+            row_key, row_year, unit_id, value = rows[index]
+            index += 1
+            if per_year and row_year != period.year:
+                continue
+            counted += 1
+            if increment:
+                sums[unit_id] = sums.get(unit_id, progress.ZERO) + value
+            else:
+                latest[unit_id] = (row_key, value)
+        if not counted:
+            yield None, {}, 0
+        elif increment:
+            yield sum(sums.values(), progress.ZERO), dict(sums), counted
+        else:
+            yield _latest_actual(target, latest), {unit: kv[1] for unit, kv in latest.items()}, counted
+
+
+def _latest_actual(target, latest):
+    """A level's or milestone's actual from each unit's latest (period key, value)."""
     if target.combine == Combine.MILESTONE:
-        return (
-            (Decimal(1) if any(v == 1 for v in contributions.values()) else Decimal(0)),
-            contributions,
-            counted,
-        )
+        return Decimal(1) if any(v == 1 for _k, v in latest.values()) else Decimal(0)
     # A level has one reporter per scope: the owner's figure when it reports, otherwise the most
     # recent one (the larger on a tie). Levels are never summed.
     if target.owner_unit_id in latest:
-        return latest[target.owner_unit_id][1], contributions, counted
-    newest = max(latest.values(), key=lambda kv: (kv[0], kv[1]))
-    return newest[1], contributions, counted
+        return latest[target.owner_unit_id][1]
+    return max(latest.values(), key=lambda kv: (kv[0], kv[1]))[1]
 
 
 def _external_at(figures, as_of):
@@ -327,50 +369,48 @@ def _regional(counts, total):
     return (met if reported else None), total
 
 
-def _baseline_counts(targets, period_ids):
-    """For per-region targets bounded by each region's own baseline: ({target_id: {period_id:
-    (regions at or above their baseline, regions reporting)}}, {target_id: regions with a
-    baseline}), counted by the database (two queries per target; there is one such target)."""
-    counts, totals = defaultdict(dict), {}
+def _regional_counts(targets, period_ids):
+    """({target_id: {period_id: (regions meeting the target, regions reporting)}}, {target_id:
+    regions judged}) of the per-region targets, counted by the database in one statement over the
+    region snapshots just written: per target, one part counting per period and one counting the
+    regions judged (period NULL). A target bounded by the plan's value judges every region of its
+    levels; one bounded by each region's own baseline (``_own_bounds``) only the regions whose
+    baseline has been entered, each against its own."""
+    parts, params = [], []
     for target in targets:
         metric = "funding" if target.measure_kind == MeasureKind.MONEY else "per_capita"
         levels = _region_levels(target)
-        totals[target.pk] = RegionBaseline.objects.filter(target=target, region__level__in=levels).count()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT rs.period_id, SUM(CASE WHEN rs.{metric} >= b.value THEN 1 ELSE 0 END),
+        in_levels = f"r.level IN ({', '.join('%s' for _level in levels)})"
+        if _own_bounds(target):
+            baseline = f"JOIN {RegionBaseline._meta.db_table} b ON b.region_id = r.id AND b.target_id = %s"
+            bound, bound_params = "b.value", []
+        else:
+            baseline, bound, bound_params = "", "%s", [target.value]
+        joined = [target.pk] if baseline else []
+        parts.append(
+            f"""SELECT %s, rs.period_id, SUM(CASE WHEN rs.{metric} >= {bound} THEN 1 ELSE 0 END),
                        COUNT(rs.{metric})
-                FROM {RegionSnapshot._meta.db_table} rs
-                JOIN {RegionBaseline._meta.db_table} b ON b.region_id = rs.region_id
-                JOIN {Region._meta.db_table} r ON r.id = rs.region_id
-                WHERE b.target_id = %s AND rs.period_id IN ({_in(period_ids)})
-                  AND r.level IN ({", ".join("%s" for _level in levels)})
-                GROUP BY rs.period_id
-                """,
-                [target.pk, *levels],
-            )
-            for period_id, met, reported in cursor.fetchall():
-                counts[target.pk][period_id] = (int(met or 0), reported)
+                FROM {RegionSnapshot._meta.db_table} rs JOIN {Region._meta.db_table} r ON r.id = rs.region_id
+                {baseline}
+                WHERE rs.period_id IN ({_in(period_ids)}) AND {in_levels}
+                GROUP BY rs.period_id"""
+        )
+        params += [target.pk, *bound_params, *joined, *levels]
+        parts.append(
+            f"SELECT %s, NULL, COUNT(*), NULL FROM {Region._meta.db_table} r {baseline} WHERE {in_levels}"
+        )
+        params += [target.pk, *joined, *levels]
+    counts, totals = defaultdict(dict), {}
+    if not parts:
+        return counts, totals
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for target_id, period_id, met, reported in cursor.fetchall():
+            if period_id is None:
+                totals[target_id] = met
+            else:
+                counts[target_id][period_id] = (int(met or 0), reported)
     return counts, totals
-
-
-def _regional_counts(targets, period_ids):
-    """{target_id: {period_id: (regions meeting the target, regions reporting)}} of the per-region
-    targets, counted by the database in one pass over the region snapshots just written."""
-    counts = {}
-    for target in targets:
-        metric = "funding" if target.measure_kind == MeasureKind.MONEY else "per_capita"
-        scope = Q(region__level__in=_region_levels(target))
-        counts[f"met_{target.pk}"] = Count("pk", filter=scope & Q(**{f"{metric}__gte": target.value}))
-        counts[f"reported_{target.pk}"] = Count(metric, filter=scope)
-    result = defaultdict(dict)
-    if not counts:
-        return result
-    for row in RegionSnapshot.objects.filter(period_id__in=period_ids).values("period_id").annotate(**counts):
-        for target in targets:
-            result[target.pk][row["period_id"]] = (row[f"met_{target.pk}"], row[f"reported_{target.pk}"])
-    return result
 
 
 def _region_levels(target):
@@ -395,20 +435,14 @@ def _target_snapshots(plan, periods, chosen):
         external[target_id].append((measured_on, value))
     baseline_period = next((p for p in periods if p.is_baseline), None)
     regional = [t for t in targets if t.per_region]
-    regions_by_level, region_counts, baseline_totals = {}, {}, {}
-    if regional:
-        ids = [p.pk for p in chosen]
-        regions_by_level = dict(
-            Region.objects.values("level").annotate(n=Count("pk")).values_list("level", "n")
-        )
-        region_counts = _regional_counts([t for t in regional if not _own_bounds(t)], ids)
-        own_counts, baseline_totals = _baseline_counts([t for t in regional if _own_bounds(t)], ids)
-        region_counts.update(own_counts)
+    region_counts, region_totals = _regional_counts(regional, [p.pk for p in chosen])
 
+    spans = [(p.pk, p.ends_on) for p in chosen]
     rows, contributions = [], []
     for target in targets:
+        target_id = target.pk
         rule = rule_for(target, plan)
-        target_rows = figure_values(target, rule, figures.get(target.pk, []))
+        target_rows = figure_values(target, rule, figures.get(target_id, []))
         if (
             rule.baseline is None
             and baseline_period is not None
@@ -416,22 +450,16 @@ def _target_snapshots(plan, periods, chosen):
         ):
             if target.time_scope == TimeScope.WHOLE_PLAN and not target.external:
                 rule.baseline, _c, _n = actual_at(target, target_rows, baseline_period)
-        if target.per_region:
-            if _own_bounds(target):  # only the regions whose baseline has been entered are judged
-                region_total = baseline_totals.get(target.pk, 0)
-            else:
-                region_total = sum(regions_by_level.get(level, 0) for level in _region_levels(target))
-        for period in chosen:
-            as_of = period.ends_on
+        region_total = region_totals.get(target_id, 0)
+        from_figures = not (target.external or target.per_region)
+        actuals = actuals_through(target, target_rows, chosen) if from_figures else repeat((None, {}, 0))
+        for (period_id, as_of), (actual, unit_values, counted) in zip(spans, actuals, strict=False):
             met = total = None
-            unit_values = {}
             if target.external:
-                actual, counted = _external_at(external.get(target.pk, []), as_of)
+                actual, counted = _external_at(external.get(target_id, []), as_of)
             elif target.per_region:
-                met, total = _regional(region_counts.get(target.pk, {}).get(period.pk, (0, 0)), region_total)
+                met, total = _regional(region_counts.get(target_id, {}).get(period_id, (0, 0)), region_total)
                 actual, counted = met, (1 if met is not None else 0)
-            else:
-                actual, unit_values, counted = actual_at(target, target_rows, period)
             if target.per_region:
                 result = _judge_regional(met, total)
             else:
@@ -441,12 +469,12 @@ def _target_snapshots(plan, periods, chosen):
                     as_of,
                     figures=counted,
                     thresholds=thresholds,
-                    waypoints=waypoints.get(target.pk),
+                    waypoints=waypoints.get(target_id),
                 )
             rows.append(
                 {
-                    "target_id": target.pk,
-                    "period_id": period.pk,
+                    "target_id": target_id,
+                    "period_id": period_id,
                     "as_of": as_of,
                     "actual": result.actual,
                     "expected": result.expected,
@@ -461,8 +489,8 @@ def _target_snapshots(plan, periods, chosen):
             )
             contributions.extend(
                 {
-                    "target_id": target.pk,
-                    "period_id": period.pk,
+                    "target_id": target_id,
+                    "period_id": period_id,
                     "unit_id": unit_id,
                     "value": progress.q4(value),
                     "figures": 0,
@@ -491,18 +519,34 @@ def _initiative_snapshots(plan, chosen, target_rows, initiative_of):
     from tasks.models import Initiative
 
     ids = [p.pk for p in chosen]
-    by_status = defaultdict(lambda: defaultdict(int))
-    units = defaultdict(set)
-    for initiative_id, period_id, unit_id, status, n in (
-        MeasureLine.objects.filter(
-            submission__status=SubmissionStatus.APPROVED, submission__period_id__in=ids, measure__isnull=False
-        )
-        .values_list("measure__initiative_id", "submission__period_id", "submission__unit_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        by_status[(initiative_id, period_id)][status] += n
-        units[(initiative_id, period_id)].add(unit_id)
+    by_status = defaultdict(dict)
+    units = {}
+    # One row per initiative, period and status (lines), and one with no status per initiative
+    # and period (the units that reported on it): GROUPING SETS on PostgreSQL, a UNION on SQLite,
+    # which has none. Plain SQL, read as tuples: no per-value ORM converters.
+    lines = f"""
+        FROM {MeasureLine._meta.db_table} l
+        JOIN {Submission._meta.db_table} s ON s.id = l.submission_id
+        JOIN {Measure._meta.db_table} m ON m.id = l.measure_id
+        WHERE s.status = %s AND s.period_id IN ({_in(ids)})
+    """
+    columns = "m.initiative_id, s.period_id"
+    if connection.vendor == "postgresql":
+        sql = f"""SELECT {columns}, l.status, COUNT(*), COUNT(DISTINCT s.unit_id) {lines}
+            GROUP BY GROUPING SETS (({columns}, l.status), ({columns}))"""
+        params = [SubmissionStatus.APPROVED.value]
+    else:
+        sql = f"""SELECT {columns}, l.status, COUNT(*), 0 {lines} GROUP BY {columns}, l.status
+            UNION ALL SELECT {columns}, NULL, 0, COUNT(DISTINCT s.unit_id) {lines} GROUP BY {columns}"""
+        params = [SubmissionStatus.APPROVED.value] * 2
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        grouped = cursor.fetchall()
+    for initiative_id, period_id, status, n, reported in grouped:
+        if status is None:
+            units[(initiative_id, period_id)] = reported
+        else:
+            by_status[(initiative_id, period_id)][status] = n
     targets_status = defaultdict(lambda: defaultdict(int))
     for row in target_rows:
         initiative_id = initiative_of.get(row["target_id"])
@@ -514,7 +558,7 @@ def _initiative_snapshots(plan, chosen, target_rows, initiative_of):
             "period_id": period_id,
             "targets_by_status": dict(targets_status.get((initiative_id, period_id), {})),
             "lines_by_status": dict(by_status.get((initiative_id, period_id), {})),
-            "units_reported": len(units.get((initiative_id, period_id), ())),
+            "units_reported": units.get((initiative_id, period_id), 0),
         }
         for initiative_id in Initiative.objects.filter(plan=plan).values_list("pk", flat=True)
         for period_id in ids

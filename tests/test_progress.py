@@ -276,3 +276,36 @@ def test_a_rollup_writes_only_what_changed():
     rollup(plan)
     assert not RegionSnapshot.objects.filter(region__code="630100").exists()
     assert snapshot("T30", 2024, 4).regions_met is None
+
+
+# --- one pass over the figures gives what each period computed alone gives ----------------------
+
+
+@pytest.mark.parametrize("combine", ["increment", "level", "coverage", "milestone"])
+@pytest.mark.parametrize("time_scope", ["whole_plan", "per_year"])
+def test_the_roll_ups_single_pass_equals_computing_each_period_alone(combine, time_scope):
+    """``actuals_through`` (what a roll-up uses: running sums / latest values over the periods in
+    order) against ``actual_at`` (each period from scratch, the rule as written), on random
+    figures of five units over five years, from the first period and from a later one."""
+    import random
+    from types import SimpleNamespace
+
+    from reports.rollups import actual_at, actuals_through
+
+    rng = random.Random(f"{combine}-{time_scope}")
+    periods = [
+        SimpleNamespace(year=y, quarter=q, key=y * 10 + q) for y in range(2021, 2026) for q in range(1, 5)
+    ]
+    for trial in range(40):
+        target = SimpleNamespace(
+            combine=combine, time_scope=time_scope, owner_unit_id=rng.choice([None, 1, 9])
+        )
+        rows = sorted(
+            (p.key, p.year, unit, D(rng.choice([0, 1])) if combine == "milestone" else D(rng.randint(-5, 50)))
+            for p in periods
+            for unit in range(1, 6)
+            if rng.random() < 0.3
+        )
+        chosen = periods[rng.choice([0, 0, 5, 11]) :]
+        expected = [actual_at(target, rows, p) for p in chosen]
+        assert list(actuals_through(target, rows, chosen)) == expected, (trial, target, rows)
