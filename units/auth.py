@@ -35,6 +35,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from portal.sql import convert, converters_for
 from units.models import AuthEvent, AuthEventKind
 
 log = logging.getLogger("portal.auth")
@@ -189,14 +190,8 @@ def _user_select(alias):
     parts, columns = [], []
     for model, table in ((user_model, "u"), (Membership, "m"), (Unit, "n")):
         fields = model._meta.concrete_fields
-        converters = {}
-        for index, field in enumerate(fields):
-            col = field.get_col(table)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                converters[index] = (found, col)
         columns += [f"{table}.{quote(field.column)}" for field in fields]
-        parts.append((model, [field.attname for field in fields], converters))
+        parts.append((model, [field.attname for field in fields], converters_for(fields, connection, table)))
     membership_user = Membership._meta.get_field("user").column
     membership_unit = Membership._meta.get_field("unit").column
     sql = (
@@ -225,11 +220,8 @@ def load_user(user_id):
         return None
     loaded, start = [], 0
     for model, names, converters in parts:
-        values = list(row[start : start + len(names)])
+        values = convert(list(row[start : start + len(names)]), converters, connection)
         start += len(names)
-        for index, (functions, col) in converters.items():
-            for function in functions:
-                values[index] = function(values[index], col, connection)
         loaded.append(model.from_db(alias, names, values) if values[0] is not None else None)
     user, membership, unit = loaded
     # As select_related leaves them: no membership reads as Membership.DoesNotExist.
