@@ -10,7 +10,8 @@ from django.db import connection
 @functools.cache
 def _badge_sql(office: bool) -> tuple[str, tuple]:
     """The menu counts' SQL, built once per process (the querysets cost more to compile than the
-    query takes to run); the user's id is its first parameter."""
+    query takes to run); the user's id is its first parameter. ``pending_review()`` is compiled
+    once with its parameters: it must not depend on the time or the user."""
     from tasks.models import Notification, Submission
 
     notification = Notification._meta

@@ -45,7 +45,9 @@ def lookup(key: str) -> tuple[str, object]:
 
 def store(key: str, token: str, value, timeout: int) -> None:
     """Cache ``value`` under ``key`` as computed at version ``token`` (from ``lookup``). A roll-up
-    that commits in between has bumped the version already: the entry is then never served."""
+    that commits in between has bumped the version already: the entry is then never served. (A
+    slow request of the old version may overwrite a newer entry: the next request misses and
+    computes the page again, never shows an old one.)"""
     if token.startswith("uncached-"):
         return
     try:

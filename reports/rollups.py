@@ -464,7 +464,7 @@ def _target_snapshots(plan, periods, chosen):
         region_total = region_totals.get(target_id, 0)
         from_figures = not (target.external or target.per_region)
         actuals = actuals_through(target, target_rows, chosen) if from_figures else repeat((None, {}, 0))
-        for (period_id, as_of), (actual, unit_values, counted) in zip(spans, actuals, strict=False):
+        for (period_id, as_of), (actual, unit_values, counted) in zip(spans, actuals, strict=from_figures):
             met = total = None
             if target.external:
                 actual, counted = _external_at(external.get(target_id, []), as_of)

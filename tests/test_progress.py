@@ -309,3 +309,29 @@ def test_the_roll_ups_single_pass_equals_computing_each_period_alone(combine, ti
         chosen = periods[rng.choice([0, 0, 5, 11]) :]
         expected = [actual_at(target, rows, p) for p in chosen]
         assert list(actuals_through(target, rows, chosen)) == expected, (trial, target, rows)
+
+
+def test_an_initiative_snapshot_counts_approved_lines_by_status_and_the_units_behind_them():
+    """Two units' approved forms carry three lines on one initiative's measures (two in progress,
+    one done); a returned form's line does not count. Hand count: {in_progress: 2, done: 1}, 2 units."""
+    from reports.models import InitiativeSnapshot
+    from tasks.models import Measure, MeasureLine
+
+    rst = approved_figure("rst", 2024, 2, "T09", value=D(1))
+    jyt = approved_figure("jyt", 2024, 2, "T09", value=D(1))
+    returned = approved_figure("kjt", 2024, 2, "T09", status="returned", value=D(1))
+    first = Measure.objects.get(code="A3.3")
+    second = Measure.objects.filter(initiative=first.initiative).exclude(pk=first.pk).first()
+    for figure, measure, status in (
+        (rst, first, "in_progress"),
+        (rst, second, "done"),
+        (jyt, first, "in_progress"),
+        (returned, first, "done"),
+    ):
+        MeasureLine.objects.create(submission=figure.submission, measure=measure, status=status)
+    rollup(current_plan())
+    snap = InitiativeSnapshot.objects.get(initiative=first.initiative, period__year=2024, period__quarter=2)
+    assert snap.lines_by_status == {"in_progress": 2, "done": 1}
+    assert snap.units_reported == 2
+    other = InitiativeSnapshot.objects.get(initiative=first.initiative, period__year=2024, period__quarter=3)
+    assert other.lines_by_status == {} and other.units_reported == 0

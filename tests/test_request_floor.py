@@ -109,3 +109,21 @@ def test_a_cached_body_is_served_for_its_version_only(settings):
     assert page_cache.lookup("k") == (newer, None)
     caches["pages"].set("k", "<p>an entry in another format</p>")
     assert page_cache.lookup("k") == (newer, None)
+
+
+def test_the_menu_badges_show_the_users_unread_messages_and_the_forms_waiting_for_review(
+    client, office, reporter
+):
+    from tasks.models import Notification
+    from tests.factories import approved_figure
+
+    Notification.objects.create(user=office, kind="returned", message="甲")
+    Notification.objects.create(user=office, kind="returned", message="乙")
+    Notification.objects.create(user=reporter, kind="returned", message="丙")  # someone else's
+    approved_figure("rst", 2024, 2, "T09", status="submitted")
+    client.force_login(office)
+    html = client.get(reverse("help")).content.decode()
+    review = html[html.index(reverse("tasks:review_queue")) :]
+    assert review[: review.index("</a>")].endswith('<span class="badge">1</span>')
+    bell = html[html.index('class="bell"') :]
+    assert bell[: bell.index("</a>")].endswith('<span class="badge">2</span>')

@@ -181,7 +181,8 @@ class PortalModelBackend(ModelBackend):
 
 @functools.cache
 def _user_select(alias):
-    """SQL and column layout of ``load_user`` for one database, built once per process."""
+    """SQL and column layout of ``load_user`` for one database, built once per process (only
+    text and model metadata: converters come from the calling thread's connection)."""
     from units.models import Membership, Unit
 
     connection = connections[alias]
@@ -191,7 +192,7 @@ def _user_select(alias):
     for model, table in ((user_model, "u"), (Membership, "m"), (Unit, "n")):
         fields = model._meta.concrete_fields
         columns += [f"{table}.{quote(field.column)}" for field in fields]
-        parts.append((model, [field.attname for field in fields], converters_for(fields, connection, table)))
+        parts.append((model, table, fields, [field.attname for field in fields]))
     membership_user = Membership._meta.get_field("user").column
     membership_unit = Membership._meta.get_field("unit").column
     sql = (
@@ -219,8 +220,10 @@ def load_user(user_id):
     if row is None:
         return None
     loaded, start = [], 0
-    for model, names, converters in parts:
-        values = convert(list(row[start : start + len(names)]), converters, connection)
+    for model, table, fields, names in parts:
+        values = convert(
+            list(row[start : start + len(names)]), converters_for(fields, connection, table), connection
+        )
         start += len(names)
         loaded.append(model.from_db(alias, names, values) if values[0] is not None else None)
     user, membership, unit = loaded
