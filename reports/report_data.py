@@ -452,7 +452,7 @@ def _funding(plan, as_of):
     for target in Target.objects.filter(plan=plan).filter(
         measure_kind__in=[MeasureKind.MONEY_PER_CAPITA, MeasureKind.MONEY]
     ):
-        if target.value == 0:  # 不低于“十三五”末水平: needs each region's own 2020 baseline
+        if target.own_region_bounds:  # 不低于“十三五”末水平: needs each region's own 2020 baseline
             continue
         if not target.per_region:
             if target.measure_kind == MeasureKind.MONEY_PER_CAPITA:

@@ -36,7 +36,6 @@ from targets.choices import Combine, MeasureKind, TimeScope
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetFigure, TargetWaypoint
 from tasks.choices import SubmissionStatus
 from tasks.models import Measure, MeasureLine, Period, Plan, Submission
-from units.choices import RegionLevel
 from units.models import Region
 
 logger = logging.getLogger(__name__)
@@ -367,12 +366,6 @@ def _external_at(figures, as_of):
     return (chosen[-1][1], len(chosen)) if chosen else (None, 0)
 
 
-def _own_bounds(target):
-    """Whether a per-region target's bound is each region's own baseline (``RegionBaseline``)
-    rather than the plan's value: T32, not below the region's 2020 level (value 0 in the plan)."""
-    return target.value == 0
-
-
 def _regional(counts, total):
     """(met, total) of regions meeting a per-region target at one period, from the database's
     (met, reported) counts; met is None when no region reported."""
@@ -385,14 +378,14 @@ def _regional_counts(targets, period_ids):
     regions judged}) of the per-region targets, counted by the database in one statement over the
     region snapshots just written: per target, one part counting per period and one counting the
     regions judged (period NULL). A target bounded by the plan's value judges every region of its
-    levels; one bounded by each region's own baseline (``_own_bounds``) only the regions whose
+    levels; one bounded by each region's own baseline (``Target.own_region_bounds``) only the regions whose
     baseline has been entered, each against its own."""
     parts, params = [], []
     for target in targets:
         metric = "funding" if target.measure_kind == MeasureKind.MONEY else "per_capita"
-        levels = _region_levels(target)
+        levels = target.judged_region_levels
         in_levels = f"r.level IN ({', '.join('%s' for _level in levels)})"
-        if _own_bounds(target):
+        if target.own_region_bounds:
             baseline = f"JOIN {RegionBaseline._meta.db_table} b ON b.region_id = r.id AND b.target_id = %s"
             bound, bound_params = "b.value", []
         else:
@@ -422,10 +415,6 @@ def _regional_counts(targets, period_ids):
             else:
                 counts[target_id][period_id] = (int(met or 0), reported)
     return counts, totals
-
-
-def _region_levels(target):
-    return [target.region_level] if target.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
 
 
 def _target_snapshots(plan, periods, chosen):

@@ -326,7 +326,7 @@ def regional_standing(target, period):
     """For a per-region target: every region of its level with its snapshot at ``period``, its
     government and its bound (``region.bound``), in two or three queries:
     [(region, snapshot | None, unit | None)]."""
-    levels = [target.region_level] if target.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
+    levels = target.judged_region_levels
     regions = list(
         Region.objects.filter(level__in=levels)
         .prefetch_related(Prefetch("governments", queryset=Unit.objects.filter(is_active=True)))
@@ -340,7 +340,7 @@ def regional_standing(target, period):
     }
     # Each region's bound: the plan's value, or the region's own baseline (T32; None when the
     # office has not entered it, and the region is then not judged).
-    if target.value == 0:
+    if target.own_region_bounds:
         own = dict(RegionBaseline.objects.filter(target=target).values_list("region_id", "value"))
         for region in regions:
             region.bound = own.get(region.pk)

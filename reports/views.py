@@ -488,7 +488,7 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
             )
         judged = [(r, s) for r, s, _u in (regional or []) if r.bound is not None]
         reported = [(r, s) for r, s in judged if s is not None and s.funding is not None]
-        if target.value == 0:
+        if target.own_region_bounds:
             rule = _(
                 "分地区考核：逐个地区用本年度人均科普经费（元/人）与本地区“十三五”末（2020年）人均科普经费比较，不低于基期值为达标；基期值由省纲要办录入，只考核已录入的地区。"
             )

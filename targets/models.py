@@ -111,9 +111,21 @@ class Target(models.Model):
         return unit_label(self.unit)
 
     @property
+    def own_region_bounds(self):
+        """Whether each region is judged against its own baseline (``RegionBaseline``) rather than
+        the plan's value: a per-region target whose value is 0, i.e. T32, 人均科普经费不低于
+        “十三五”末水平. Only the regions whose baseline has been entered are judged."""
+        return self.per_region and self.value == 0
+
+    @property
+    def judged_region_levels(self):
+        """The region levels a per-region target judges: its own level, or prefectures and counties."""
+        return [self.region_level] if self.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
+
+    @property
     def bound_text(self):
         """The target as a phrase, e.g. 不低于 2000 人 or 10—25 个."""
-        if self.per_region and self.value == 0:  # T32: each region's own level (RegionBaseline)
+        if self.own_region_bounds:
             return _("不低于本地区%(year)s年水平") % {"year": self.baseline_year or "—"}
         value = _fmt(self.value)
         gap = "" if self.unit == "%" else " "  # 10%, but 2000 名
