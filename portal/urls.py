@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from portal.health import healthz
 from portal.views import HelpView
+from reports.api.baselines import BaselineViewSet
 from reports.api.reports import ReportRunViewSet
 from reports.api.views import RollupRunViewSet, TargetProgressViewSet
 from targets.api.submissions import SubmissionViewSet
@@ -31,6 +32,7 @@ router.register("periods", PeriodViewSet, basename="period")
 router.register("submissions", SubmissionViewSet, basename="submission")
 router.register("reports", ReportRunViewSet, basename="report")
 router.register("rollups", RollupRunViewSet, basename="rollup")
+router.register("baselines", BaselineViewSet, basename="baseline")
 
 admin.site.site_header = "青海省全民科学素质行动实施进展平台 · 管理"
 admin.site.site_title = "科学素质平台管理"

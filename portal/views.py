@@ -4,10 +4,12 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 
+from portal.numbers import plain
+
 
 def _percent(share) -> str:
     """1.10 → "110", 0.95 → "95", 0.825 → "82.5"."""
-    return format((share * 100).normalize(), "f")
+    return plain(share * 100)
 
 
 class HelpView(LoginRequiredMixin, TemplateView):

@@ -18,6 +18,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from portal.numbers import number_text
 from portal.text import clauses, labelled
 from targets.choices import unit_label
 
@@ -40,6 +41,7 @@ STATUS_COLORS = {
     "behind": "#d69e2e",
     "far_behind": "#c53030",
     "no_data": "#a0aec0",
+    "no_baseline": "#805ad5",
 }
 MEASURE_STATUS_COLORS = {
     "not_started": "#cbd2d9",
@@ -50,13 +52,8 @@ MEASURE_STATUS_COLORS = {
 
 
 def fmt(value, places=2):
-    """A number as people write it: 2.2000 → 2.2, 150000.0000 → 150000, 0.3333 → 0.33."""
-    if value is None:
-        return "—"
-    number = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    number = number.quantize(Decimal(1).scaleb(-places)) if number != number.to_integral() else number
-    text = format(number.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    """A number as people write it (``portal.numbers.number_text``: one rounding, no exponent)."""
+    return number_text(value, places)
 
 
 def with_unit(value, unit, places=2):
@@ -66,7 +63,9 @@ def with_unit(value, unit, places=2):
     if not unit:
         return fmt(value, places)
     unit = unit_label(unit)
-    return f"{fmt(value, places)}{unit}" if unit == "%" else f"{fmt(value, places)} {unit}"
+    # Chinese units follow the number directly (50万人次, 10%); English words need a space.
+    gap = " " if unit[:1].isascii() and unit != "%" else ""
+    return f"{fmt(value, places)}{gap}{unit}"
 
 
 def _f(value):

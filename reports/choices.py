@@ -4,16 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class ProgressStatus(models.TextChoices):
-    """A target's standing against the time-elapsed expectation (序时进度)."""
-
-    ACHIEVED = "achieved", pgettext_lazy("target status", "已完成")  # the target itself is met
-    AHEAD = "ahead", _("超前")
-    ON_TRACK = "on_track", _("正常")
-    BEHIND = "behind", _("滞后")
-    FAR_BEHIND = "far_behind", _("严重滞后")
-    NO_DATA = "no_data", _("无数据")
+from targets.choices import ProgressStatus  # noqa: F401  (re-exported: the vocabulary lives with targets)
 
 
 class RunStatus(models.TextChoices):

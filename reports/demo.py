@@ -1106,7 +1106,10 @@ class _Writer:
     def write_baselines(self):
         """The regions' 2020 per-capita funding for the targets bounded by each region's own
         level; a value the office entered is kept."""
-        targets = Target.objects.filter(plan=self.c.plan, per_region=True, value=0)
+        targets = Target.objects.filter(plan=self.c.plan, per_region=True, value=0).exclude(
+            bound="year_on_year"
+        )
+        self.write_survey_baselines()
         RegionBaseline.objects.bulk_create(
             [
                 RegionBaseline(
@@ -1117,6 +1120,20 @@ class _Writer:
             ],
             ignore_conflicts=True,
         )
+
+    # Survey targets the plan gives no baseline for: plausible 2020 values, marked as demo values
+    # (the office enters the real ones from the 2020 survey and monitoring rounds).
+    SURVEY_BASELINES = {
+        "公民具备科学素质的比例": (Decimal("6.8"), "演示数据：2020年全国公民科学素质抽样调查（青海）"),
+        "居民健康素养水平": (Decimal("17.2"), "演示数据：2020年居民健康素养监测（青海）"),
+    }
+
+    def write_survey_baselines(self):
+        """Demo baselines for the survey targets; a baseline the office entered is kept."""
+        for name, (value, source) in self.SURVEY_BASELINES.items():
+            Target.objects.filter(plan=self.c.plan, name=name, baseline_value__isnull=True).update(
+                baseline_value=value, baseline_year=2020, baseline_source=source, baseline_demo=True
+            )
 
     def region_plan(self, unit, rng):
         """A region's per-capita path (元/人) and population (万人)."""

@@ -108,7 +108,9 @@ class RegionBaselineForm(forms.Form):
     def __init__(self, *args, plan=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
-        self.fields["target"].queryset = Target.objects.filter(plan=plan, per_region=True, value=0)
+        self.fields["target"].queryset = Target.objects.filter(plan=plan, per_region=True, value=0).exclude(
+            bound="year_on_year"
+        )
         self.fields["region"].queryset = Region.objects.filter(
             level__in=[RegionLevel.PREFECTURE, RegionLevel.COUNTY]
         ).order_by("code")
@@ -128,4 +130,30 @@ class RegionBaselineForm(forms.Form):
                 _("%(target)s 只考核%(level)s。")
                 % {"target": target.code, "level": target.get_region_level_display()},
             )
+        return cleaned
+
+
+class TargetBaselineForm(forms.Form):
+    """A target's baseline (value, year, source), for the targets whose rule measures progress from
+    one; checked by ``targets.services.baseline_errors`` as the API is."""
+
+    target = forms.ModelChoiceField(queryset=Target.objects.none(), label=_("目标指标"))
+    value = forms.DecimalField(label=_("基期值"), max_digits=18, decimal_places=4, required=False)
+    year = forms.IntegerField(label=_("基期年份"), required=False)
+    source = forms.CharField(label=_("数据来源"), max_length=200, required=False)
+
+    def __init__(self, *args, plan=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        wanted = [t.pk for t in Target.objects.filter(plan=plan) if t.needs_baseline]
+        self.fields["target"].queryset = Target.objects.filter(pk__in=wanted).order_by("sort_order")
+
+    def clean(self):
+        from targets.services import baseline_errors
+
+        cleaned = super().clean()
+        target = cleaned.get("target")
+        if target is not None:
+            errors = baseline_errors(target, cleaned.get("value"), cleaned.get("year"), cleaned.get("source"))
+            for field, message in errors.items():
+                self.add_error(field, message)
         return cleaned

@@ -124,6 +124,9 @@ class TargetSnapshot(models.Model):
     figures = models.PositiveIntegerField(_("计入的数据条数"), default=0)
     regions_met = models.PositiveIntegerField(_("达标地区数"), null=True)
     regions_total = models.PositiveIntegerField(_("考核地区数"), null=True)
+    # Per-year targets: completed years met, of completed years with data (4/5 年达标).
+    years_met = models.PositiveSmallIntegerField(_("达标年数"), null=True)
+    years_judged = models.PositiveSmallIntegerField(_("考核年数"), null=True)
 
     class Meta:
         ordering = ["target__sort_order", "period"]
@@ -270,6 +273,14 @@ class ReportRun(models.Model):
         Period, verbose_name=_("报送期"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cutoff = models.DateField(_("数据截止日期"))
+    # The second date of a judgement: figures as approved at the end of this day (None: when the
+    # run froze its data). A report rebuilt with the same two dates shows the same figures.
+    knowledge_date = models.DateField(
+        _("数据认定日期"),
+        null=True,
+        blank=True,
+        help_text=_("按该日结束时已审核通过的数据生成；留空为生成时"),
+    )
     next_steps = models.TextField(_("下一步工作安排"), blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -11,10 +11,17 @@ from django.views.generic import TemplateView
 
 from portal.mixins import RoleRequiredMixin
 from reports.choices import RunTrigger
-from reports.forms import ExternalFigureForm, RegionBaselineForm, ThresholdsForm, WaypointForm
+from reports.forms import (
+    ExternalFigureForm,
+    RegionBaselineForm,
+    TargetBaselineForm,
+    ThresholdsForm,
+    WaypointForm,
+)
 from reports.models import RollupRun, StatusThresholds
 from reports.services import request_rollup
-from targets.models import ExternalFigure, RegionBaseline, TargetWaypoint
+from targets.models import ExternalFigure, RegionBaseline, Target, TargetWaypoint
+from targets.services import set_baseline
 from tasks.models import Period
 from tasks.selectors import current_plan
 from units.choices import Role
@@ -43,6 +50,10 @@ class SettingsView(OfficeOnly, TemplateView):
                 "target", "entered_by"
             ),
             "baseline_form": kwargs.pop("baseline_form", None) or RegionBaselineForm(plan=plan),
+            "target_baseline_form": kwargs.pop("target_baseline_form", None) or TargetBaselineForm(plan=plan),
+            "target_baselines": [
+                t for t in Target.objects.filter(plan=plan).order_by("sort_order") if t.needs_baseline
+            ],
             "baselines": RegionBaseline.objects.filter(target__plan=plan).select_related(
                 "target", "region", "entered_by"
             ),
@@ -64,6 +75,9 @@ class SettingsView(OfficeOnly, TemplateView):
         elif which == "baseline":
             form = RegionBaselineForm(request.POST, plan=plan)
             key = "baseline_form"
+        elif which == "target_baseline":
+            form = TargetBaselineForm(request.POST, plan=plan)
+            key = "target_baseline_form"
         else:
             messages.error(request, _("无效的请求。"))
             return redirect("reports_office:settings")
@@ -75,6 +89,15 @@ class SettingsView(OfficeOnly, TemplateView):
                     target=form.cleaned_data["target"],
                     year=form.cleaned_data["year"],
                     defaults={"value": form.cleaned_data["value"]},
+                )
+            elif which == "target_baseline":
+                data = form.cleaned_data
+                set_baseline(
+                    data["target"],
+                    value=data["value"],
+                    year=data["year"],
+                    source=data["source"],
+                    by=request.user,
                 )
             elif which == "external":
                 row = form.save(commit=False)

@@ -24,9 +24,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from portal.numbers import percent_text, rounded
 from reports import charts, report_data
-from reports.choices import ReportKind
+from reports.choices import ProgressStatus, ReportKind
 from targets.choices import Combine
+from targets.presenters import amount_text, as_target, standing_texts, status_label
 from tasks.choices import InitiativeKind, MeasureStatus
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,6 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 HUNDRED = Decimal(100)
-# Counted in whole things or people: an expected value of 5.99 个 reads better as 6 个.
-WHOLE_KINDS = ("count", "persons", "person_times")
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC")
 TEMPLATE = "reports/pdf/report.html"
 
@@ -73,9 +73,30 @@ def freeze(run):
         )
     with translation.override("zh-hans"):  # the report's language, whoever asked for it
         snapshot = report_data.build_snapshot(
-            plan=run.plan, kind=run.kind, cutoff=run.cutoff, period=run.period, next_steps=run.next_steps
+            plan=run.plan,
+            kind=run.kind,
+            cutoff=run.cutoff,
+            period=run.period,
+            next_steps=run.next_steps,
+            knowledge_date=run.knowledge_date,
+            previous=previous_version(run),
         )
     return snapshot, report_data.checksum(snapshot)
+
+
+def previous_version(run):
+    """The last finished report of the same kind, cut-off (and period) before ``run``."""
+    from reports.models import ReportRun
+
+    return (
+        ReportRun.objects.filter(
+            plan=run.plan, kind=run.kind, cutoff=run.cutoff, period=run.period, status="succeeded"
+        )
+        .exclude(pk=run.pk)
+        .filter(created_at__lte=run.created_at)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def render_html(snapshot: dict) -> str:
@@ -135,35 +156,17 @@ def run_pipeline(run):
 
 
 def status_classes(final=False):
-    """[(class, label)] of the report's status classes, in order."""
-    if final:
-        return [("achieved", _("已实现")), ("not_achieved", _("未实现")), ("no_data", _("暂无数据"))]
-    return [
-        ("achieved", _("提前实现")),
-        ("ahead", _("快于预期")),
-        ("on_track", _("符合预期")),
-        ("behind", _("滞后于预期")),
-        ("no_data", _("暂无数据")),
-    ]
+    """[(status, label)] of the glossary's one vocabulary, in order: the report merges none of them
+    (``final`` is kept for the callers; the final evaluation uses the same words)."""
+    return [(s.value, str(s.label)) for s in ProgressStatus]
 
 
 def status_class(status, final=False):
-    """A roll-up status (``ProgressStatus``) as the report's class."""
-    if status == "no_data" or not status:
-        return "no_data"
-    if final:
-        return "achieved" if status == "achieved" else "not_achieved"
-    return "behind" if status == "far_behind" else status
+    """A roll-up status as the report's class: the status itself."""
+    return status or ProgressStatus.NO_DATA.value
 
 
-CLASS_COLORS = {
-    "achieved": charts.STATUS_COLORS["achieved"],
-    "ahead": charts.STATUS_COLORS["ahead"],
-    "on_track": charts.STATUS_COLORS["on_track"],
-    "behind": charts.STATUS_COLORS["far_behind"],
-    "not_achieved": charts.STATUS_COLORS["far_behind"],
-    "no_data": charts.STATUS_COLORS["no_data"],
-}
+CLASS_COLORS = dict(charts.STATUS_COLORS)
 
 
 def _d(value):
@@ -171,7 +174,7 @@ def _d(value):
 
 
 def percent(share, places=1):
-    return "—" if share is None else f"{charts.fmt(Decimal(share) * HUNDRED, places)}%"
+    return percent_text(share, places)
 
 
 def rate(part, whole, places=1):
@@ -184,38 +187,12 @@ def date_text(iso):
 
 
 def target_texts(t):
-    """The target's numbers as the tables show them."""
-    unit = t["unit"]
-    if t["per_region"]:
-        actual = (
-            _("达标地区 %(met)s/%(total)s") % {"met": t["regions_met"], "total": t["regions_total"]}
-            if t["regions_met"] is not None
-            else "—"
-        )
-        return {
-            "baseline": "—",
-            "actual": actual,
-            "expected": _("全部地区达标"),
-            "completion": percent(t["completion"]),
-            "forecast": "—",
-        }
-    if t["combine"] == "milestone":
-        actual = "—" if t["actual"] is None else (_("已完成") if _d(t["actual"]) >= 1 else _("未完成"))
-        expected = _("应完成") if t["expected"] is not None and _d(t["expected"]) >= 1 else _("建设中")
-    else:
-        places = 0 if t["measure_kind"] in WHOLE_KINDS else 2
-        actual = charts.with_unit(t["actual"], unit)
-        expected = charts.with_unit(t["expected"], unit, places)
-    baseline = charts.with_unit(t["baseline"], unit) if t["baseline"] is not None else "—"
-    if t["baseline"] is not None and t["baseline_year"]:
-        baseline = f"{baseline}（{t['baseline_year']}年）"
-    return {
-        "baseline": baseline,
-        "actual": actual,
-        "expected": expected,
-        "completion": percent(t["completion"]),
-        "forecast": charts.with_unit(t["forecast"], unit, 0 if t["measure_kind"] in WHOLE_KINDS else 2),
-    }
+    """The target's numbers as the tables show them (``targets.presenters``, as on the pages)."""
+    target = as_target(t)
+    texts = standing_texts(target, t)
+    if t["baseline"] is not None and t.get("baseline_year"):
+        texts["baseline"] = f"{texts['baseline']}（{t['baseline_year']}年）"
+    return texts
 
 
 def _target_rows(snapshot, final):
@@ -232,7 +209,11 @@ def _target_rows(snapshot, final):
                 "texts": target_texts(t),
                 "cls": cls,
                 "cls_label": labels[cls],
-                "lagging": cls == "not_achieved" if final else t["status"] in ("behind", "far_behind"),
+                "lagging": (
+                    t["status"] not in ("achieved", "no_data", "no_baseline")
+                    if final
+                    else t["status"] in ("behind", "far_behind")
+                ),
                 "combine_label": combine_labels.get(t["combine"], ""),
                 "initiative_title": initiative["title"] if initiative else _("主要目标与保障措施"),
             }
@@ -284,7 +265,8 @@ def _trend_charts(snapshot, rows):
 
 def _completion_chart(rows):
     data = [
-        (f"{r['code']} {r['name']}", _d(r["completion"]) * HUNDRED)
+        # The chart rounds the completion rate as the tables do (``completion_text``: whole %).
+        (f"{r['code']} {r['name']}", rounded(_d(r["completion"]) * HUNDRED, 0))
         for r in rows
         if r["completion"] is not None and not r["per_region"] and r["combine"] != "milestone"
     ]
@@ -601,6 +583,32 @@ def page_footer_css():
     )
 
 
+def _changes(snapshot):
+    """The list of what changed since the previous version, in the report's words."""
+    changes = snapshot.get("changes")
+    if not changes:
+        return None
+    targets = {t["code"]: t for t in snapshot["targets"]}
+    rows = []
+    for c in changes["targets"]:
+        target = as_target(targets[c["code"]])
+        rows.append(
+            {
+                "code": c["code"],
+                "name": c["name"],
+                "before": amount_text(target, c["before"]),
+                "after": amount_text(target, c["after"]),
+                "status_before": status_label(c["status_before"]),
+                "status_after": status_label(c["status_after"]),
+            }
+        )
+    return {
+        "previous_text": date_text(changes["previous"]["knowledge_date"]),
+        "rows": rows,
+        "reasons": changes["reasons"],
+    }
+
+
 def report_context(snapshot: dict) -> dict:
     """Everything the layouts need, computed from the snapshot alone."""
     kind = snapshot["kind"]
@@ -627,6 +635,8 @@ def report_context(snapshot: dict) -> dict:
         "title": snapshot["title"],
         "short_title": snapshot["kind_label"],
         "cutoff_text": date_text(snapshot["cutoff"]),
+        "knowledge_text": date_text(snapshot["knowledge_date"]) if snapshot.get("knowledge_date") else "",
+        "changes": _changes(snapshot),
         "as_of": as_of,
         "sections": sections,
         "annexes": annex_list,

@@ -50,6 +50,11 @@ class TargetRule:
     deadline_year: int
     percent: bool = False  # a coverage target stated in % (covered / total × 100)
     baseline: Decimal | None = None
+    # Progress is measured from the baseline (whole-plan level and coverage targets): without
+    # one, no expected value, ratio or forecast is made up (status 基期值待录入).
+    needs_baseline: bool = False
+    aspiration: bool = False  # 力争: missing it is "not reached", never worse than 滞后
+    ceiling: Decimal | None = None  # the most that can exist (8 市州, 100 %)
 
 
 @dataclass
@@ -61,6 +66,8 @@ class Progress:
     forecast: Decimal | None
     status: str
     figures: int
+    years_met: int | None = None  # per-year targets: completed years met …
+    years_judged: int | None = None  # … of completed years with data
 
 
 def year_fraction(as_of: datetime.date) -> Decimal:
@@ -82,13 +89,29 @@ def plan_fraction(rule: TargetRule, as_of: datetime.date) -> Decimal:
 
 
 def expected_value(rule: TargetRule, as_of: datetime.date, waypoints: dict | None = None) -> Decimal | None:
-    """Where the target should be by ``as_of`` (序时进度目标值)."""
+    """Where the target should be by ``as_of`` (序时进度目标值), never beyond what can exist;
+    None where the rule needs a baseline that has not been entered."""
+    return _within(rule, _expected_value(rule, as_of, waypoints))
+
+
+def _within(rule, value):
+    """``value`` held within [0, ceiling]: a count over a fixed set or a share never exceeds it."""
+    if value is None:
+        return None
+    if rule.ceiling is not None and value > rule.ceiling:
+        return rule.ceiling
+    return max(value, ZERO)
+
+
+def _expected_value(rule, as_of, waypoints):
     if rule.time_scope == TimeScope.PER_YEAR:
         if rule.combine == Combine.INCREMENT:
             return rule.value * year_fraction(as_of)
         return rule.value  # a yearly level must hold every year
     if rule.combine == Combine.MILESTONE:
         return Decimal(1) if as_of >= datetime.date(rule.deadline_year, 12, 31) else None
+    if rule.needs_baseline and rule.baseline is None:
+        return None
     baseline = rule.baseline if rule.baseline is not None else ZERO
     # Knots of the expected line: (date, value); waypoints are year-end values.
     knots = [(datetime.date(rule.start_year, 1, 1), baseline)]
@@ -121,6 +144,8 @@ def is_met(rule: TargetRule, actual: Decimal) -> bool:
     """Whether ``actual`` meets the target's bound (a range counts from its lower end up to its upper)."""
     if rule.bound == Bound.AT_MOST:
         return actual <= rule.value
+    if rule.bound == Bound.MORE_THAN:  # 20多个, 100余个: more than the number written
+        return actual > rule.value
     if rule.bound == Bound.RANGE:
         return rule.value <= actual <= (rule.value_max if rule.value_max is not None else actual)
     if rule.bound == Bound.EXACT:
@@ -146,7 +171,9 @@ def judge(
     if rule.value:
         completion = rule.value / actual if rule.bound == Bound.AT_MOST and actual else actual / rule.value
     forecast = _forecast(rule, actual, as_of)
-    deadline_passed = as_of >= datetime.date(rule.deadline_year, 12, 31)
+    # A per-year commitment (每年组织开展劳动和技能竞赛) is due at each year's end.
+    due_year = as_of.year if rule.time_scope == TimeScope.PER_YEAR else rule.deadline_year
+    deadline_passed = as_of >= datetime.date(due_year, 12, 31)
     if rule.combine == Combine.MILESTONE:
         done = actual >= 1
         status = (
@@ -157,9 +184,48 @@ def judge(
         return Progress(q4(actual), q4(expected), q4(baseline), q4(completion), None, status, figures)
     if is_met(rule, actual):
         status = ProgressStatus.ACHIEVED
+    elif expected is None:  # the rule needs a baseline the office has not entered
+        return Progress(q4(actual), None, None, q4(completion), None, ProgressStatus.NO_BASELINE, figures)
     else:
         status = _status_from_ratio(rule, actual, expected, thresholds)
-    return Progress(q4(actual), q4(expected), q4(baseline), q4(completion), q4(forecast), status, figures)
+        if rule.aspiration and status == ProgressStatus.FAR_BEHIND:
+            status = ProgressStatus.BEHIND  # an aspiration not reached is not a breach
+    return Progress(
+        q4(actual), q4(expected), q4(baseline), q4(completion), q4(_within(rule, forecast)), status, figures
+    )
+
+
+def judge_years(
+    current: Progress, year_results: list, thresholds: Thresholds, *, plan_over: bool
+) -> Progress:
+    """A per-year target's standing: every completed year is met or missed on its own, and a
+    missed year stays missed.
+
+    ``year_results`` holds True / False / None (no data) per completed year; ``current`` is the
+    judgement of the year in progress (or of the last year when the plan is over). All completed
+    years met: the current year's status (已完成 once the plan is over). Any year missed: the
+    share of years met against the office's thresholds (4/5 → 滞后 at the default 0.80), and
+    never better than the current year's status.
+    """
+    met = sum(1 for r in year_results if r is True)
+    judged = sum(1 for r in year_results if r is not None)
+    result = Progress(**{**current.__dict__, "years_met": met, "years_judged": judged})
+    if not judged:
+        return result
+    if met == judged:
+        if plan_over:
+            result.status = ProgressStatus.ACHIEVED
+        elif current.status == ProgressStatus.NO_DATA:
+            result.status = ProgressStatus.ON_TRACK  # every year so far met, none reported yet this year
+        return result
+    ratio = Decimal(met) / Decimal(judged)
+    years_status = ProgressStatus.BEHIND if ratio >= thresholds.behind else ProgressStatus.FAR_BEHIND
+    order = [s.value for s in ProgressStatus]
+    if current.status in (ProgressStatus.NO_DATA, ProgressStatus.ACHIEVED) or order.index(
+        years_status
+    ) > order.index(current.status):
+        result.status = years_status
+    return result
 
 
 def _status_from_ratio(rule, actual, expected, thresholds):
@@ -189,7 +255,7 @@ def _forecast(rule, actual, as_of):
             return actual / year_fraction(as_of)
         return actual
     fraction = plan_fraction(rule, as_of)
-    if fraction <= 0:
+    if fraction <= 0 or (rule.needs_baseline and rule.baseline is None):
         return None
     start = rule.baseline if rule.baseline is not None else ZERO
     return start + (actual - start) / fraction

@@ -16,18 +16,20 @@ import datetime
 import hashlib
 import json
 from collections import Counter, defaultdict
-from decimal import Decimal
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.numbers import plain
 from reports.choices import ReportKind
+from reports.knowledge import DataAsOf, end_of_day
 from reports.models import InitiativeSnapshot, RegionSnapshot, TargetSnapshot, UnitPeriodSnapshot
-from reports.rollups import thresholds_for
-from targets.choices import MeasureKind
+from reports.rollups import _target_snapshots, thresholds_for
+from targets.choices import Bound, MeasureKind
 from targets.models import ExternalFigure, Target, TargetFigure
-from tasks.choices import AssignmentRole, SubmissionStatus, Timeliness
-from tasks.models import MeasureLine, Milestone, Period
+from tasks.choices import AssignmentRole, EventAction, SubmissionStatus, Timeliness
+from tasks.models import MeasureLine, Milestone, Period, SubmissionEvent
 from tasks.selectors import initiatives_with_structure
 from units.choices import RegionLevel, UnitKind
 from units.models import Region, Unit
@@ -63,11 +65,7 @@ TIMELINESS_CODES = {
 
 def dec(value):
     """A Decimal as a plain string without trailing zeros or exponent (None stays None)."""
-    if value is None:
-        return None
-    value = Decimal(value)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    return plain(value)
 
 
 def canonical_json(snapshot: dict) -> str:
@@ -119,8 +117,14 @@ def _quarter_index(period):
     return period.year * 4 + period.quarter
 
 
-def build_snapshot(*, plan, kind, cutoff: datetime.date, period=None, next_steps="") -> dict:
-    """Everything the report of ``kind`` shows, as of ``cutoff``, as a compact plain dict."""
+def build_snapshot(
+    *, plan, kind, cutoff: datetime.date, period=None, next_steps="", knowledge_date=None, previous=None
+) -> dict:
+    """Everything the report of ``kind`` shows, as of ``cutoff``, as a compact plain dict.
+
+    ``knowledge_date``: judge the figures as approved at the end of that day (None: as they stand
+    now, from the roll-up's snapshots). ``previous``: the last report of the same kind and cut-off,
+    whose figures this one lists the changes against."""
     kind = ReportKind(kind)
     as_of = as_of_period(plan, cutoff, period if kind == ReportKind.QUARTERLY else None)
     periods = list(Period.objects.filter(plan=plan).order_by("year", "quarter"))
@@ -145,6 +149,7 @@ def build_snapshot(*, plan, kind, cutoff: datetime.date, period=None, next_steps
             "end_year": plan.end_year,
         },
         "cutoff": cutoff.isoformat(),
+        "knowledge_date": (knowledge_date or timezone.localdate()).isoformat(),
         "as_of": _period_entry(as_of),
         "periods": [_period_entry(p) for p in shown],
         "window": [_period_entry(p) for p in window],
@@ -152,14 +157,16 @@ def build_snapshot(*, plan, kind, cutoff: datetime.date, period=None, next_steps
         "thresholds": {k: dec(v) for k, v in vars(thresholds_for(plan)).items()},
     }
     structure = list(initiatives_with_structure(plan))
-    snapshot["targets"] = _targets(plan, shown, as_of, cutoff)
+    data = DataAsOf(end_of_day(knowledge_date)) if knowledge_date is not None else None
+    snapshot["targets"] = _targets(plan, shown, as_of, cutoff, _judged_rows(plan, periods, shown, data))
+    snapshot["changes"] = _changes(plan, snapshot, previous, as_of)
     snapshot["initiatives"] = _initiatives(
         plan, structure, as_of, window, kind, with_measures=kind == ReportKind.MOBILISATION
     )
     snapshot["compliance"] = _compliance(shown)
     snapshot["counts"] = _counts(shown)
     if kind != ReportKind.MOBILISATION:
-        snapshot["funding"] = _funding(plan, as_of)
+        snapshot["funding"] = _funding(plan, as_of, data, periods)
     if kind in (ReportKind.MOBILISATION, ReportKind.FINAL):
         snapshot["unit_tasks"] = _unit_tasks(structure, as_of, detailed=kind == ReportKind.FINAL)
     if kind == ReportKind.MOBILISATION:
@@ -178,7 +185,38 @@ def build_snapshot(*, plan, kind, cutoff: datetime.date, period=None, next_steps
 # ---------------------------------------------------------------- targets
 
 
-def _targets(plan, shown, as_of, cutoff):
+_JUDGED = (
+    "target_id",
+    "period_id",
+    "actual",
+    "expected",
+    "baseline",
+    "completion",
+    "forecast",
+    "status",
+    "regions_met",
+    "regions_total",
+    "years_met",
+    "years_judged",
+)
+
+
+def _judged_rows(plan, periods, shown, data):
+    """The targets' standing at each shown period: the roll-up's snapshots (judged now), or the
+    same judging code run on the data as known at the knowledge date."""
+    if data is None:
+        return list(
+            TargetSnapshot.objects.filter(target__plan=plan, period_id__in=[p.pk for p in shown]).values_list(
+                *_JUDGED
+            )
+        )
+    if not shown:
+        return []
+    rows, _contributions, _initiatives = _target_snapshots(plan, periods, shown, data)
+    return [tuple(row[name] for name in _JUDGED) for row in rows]
+
+
+def _targets(plan, shown, as_of, cutoff, rows):
     targets = list(
         Target.objects.filter(plan=plan)
         .select_related("initiative", "owner_unit")
@@ -188,19 +226,8 @@ def _targets(plan, shown, as_of, cutoff):
     index = {p.pk: i for i, p in enumerate(shown)}
     series = defaultdict(lambda: {"a": [None] * len(shown), "e": [None] * len(shown)})
     current = {}
-    rows = TargetSnapshot.objects.filter(target__plan=plan, period_id__in=list(index)).values_list(
-        "target_id",
-        "period_id",
-        "actual",
-        "expected",
-        "baseline",
-        "completion",
-        "forecast",
-        "status",
-        "regions_met",
-        "regions_total",
-    )
-    for target_id, period_id, actual, expected, baseline, completion, forecast, status, met, total in rows:
+    for row in rows:
+        target_id, period_id, actual, expected, baseline, completion, forecast, status, met, total = row[:10]
         i = index[period_id]
         series[target_id]["a"][i] = dec(actual)
         series[target_id]["e"][i] = dec(expected)
@@ -214,6 +241,8 @@ def _targets(plan, shown, as_of, cutoff):
                 "status": status,
                 "regions_met": met,
                 "regions_total": total,
+                "years_met": row[10],
+                "years_judged": row[11],
             }
     notes = _latest_source_notes(plan, shown)
     external = _latest_external(plan, cutoff)
@@ -241,6 +270,12 @@ def _targets(plan, shown, as_of, cutoff):
                 "time_scope": target.time_scope,
                 "measure_kind": target.measure_kind,
                 "bound_text": target.bound_text,
+                "phrase": target.phrase,
+                "aspiration": target.aspiration,
+                "bound": target.bound,
+                "needs_baseline": target.needs_baseline,
+                "baseline_source": target.baseline_source,
+                "baseline_demo": target.baseline_demo,
                 "value": dec(target.value),
                 "value_max": dec(target.value_max),
                 "deadline_year": target.deadline_year,
@@ -258,10 +293,69 @@ def _targets(plan, shown, as_of, cutoff):
                 "status": now.get("status") or "no_data",
                 "regions_met": now.get("regions_met"),
                 "regions_total": now.get("regions_total"),
+                "years_met": now.get("years_met"),
+                "years_judged": now.get("years_judged"),
                 "series": series[target.pk] if target.pk in series else None,
             }
         )
     return result
+
+
+def _changes(plan, snapshot, previous, as_of):
+    """What changed since the previous version of this report (same kind and cut-off): each target
+    whose value or status differs, and why: the reasons given when forms of the counted quarters
+    were reopened between the two versions' knowledge dates. None for a first version."""
+    if previous is None or not previous.snapshot:
+        return None
+    before = {t["code"]: t for t in previous.snapshot.get("targets", [])}
+    targets = []
+    for t in snapshot["targets"]:
+        old = before.get(t["code"])
+        if old is None or (old.get("actual"), old.get("status")) == (t["actual"], t["status"]):
+            continue
+        targets.append(
+            {
+                "code": t["code"],
+                "name": t["name"],
+                "before": old.get("actual"),
+                "after": t["actual"],
+                "status_before": old.get("status"),
+                "status_after": t["status"],
+            }
+        )
+    since = datetime.date.fromisoformat(
+        previous.snapshot.get("knowledge_date") or previous.created_at.date().isoformat()
+    )
+    until = datetime.date.fromisoformat(snapshot["knowledge_date"])
+    reasons = []
+    if as_of is not None:
+        events = (
+            SubmissionEvent.objects.filter(
+                action=EventAction.REOPENED,
+                submission__period__plan=plan,
+                at__gt=end_of_day(since),
+                at__lte=end_of_day(until),
+            )
+            .select_related("submission__unit", "submission__period")
+            .order_by("at", "pk")
+        )
+        for event in events:
+            period = event.submission.period
+            if period.key > as_of.key:
+                continue
+            reasons.append(
+                {
+                    "unit": event.submission.unit.short_name,
+                    "period": period.label,
+                    "on": timezone.localtime(event.at).date().isoformat(),
+                    "reason": clip(event.comment, 200),
+                }
+            )
+    return {
+        "previous": {"id": previous.pk, "knowledge_date": since.isoformat()},
+        "targets": targets,
+        "reasons": reasons,
+    }
 
 
 def _latest_source_notes(plan, shown):
@@ -445,15 +539,15 @@ def _narratives(plan, structure, window, per_initiative):
 # ---------------------------------------------------------------- funding, compliance, units
 
 
-def _funding(plan, as_of):
+def _funding(plan, as_of, data=None, periods=()):
     """Per-capita funding per region against the floors of the plan's funding targets."""
     floors = {}
     province = None
     for target in Target.objects.filter(plan=plan).filter(
         measure_kind__in=[MeasureKind.MONEY_PER_CAPITA, MeasureKind.MONEY]
     ):
-        if target.own_region_bounds:  # 不低于“十三五”末水平: needs each region's own 2020 baseline
-            continue
+        if target.own_region_bounds or target.bound == Bound.YEAR_ON_YEAR:
+            continue  # judged against each region's own level, not a floor
         if not target.per_region:
             if target.measure_kind == MeasureKind.MONEY_PER_CAPITA:
                 floors["province"] = dec(target.value)
@@ -467,7 +561,12 @@ def _funding(plan, as_of):
             floors[key] = dec(target.value)
     values = {}
     province_value = None
-    if as_of is not None:
+    if as_of is not None and data is not None:
+        values = {r: v for (r, p), v in data.region_snapshots(periods).items() if p == as_of.pk}
+        if province is not None:
+            rows = _judged_rows(plan, periods, [as_of], data)
+            province_value = next((row[2] for row in rows if row[0] == province.pk), None)
+    elif as_of is not None:
         values = {
             region_id: (funding, population, per_capita)
             for region_id, funding, population, per_capita in RegionSnapshot.objects.filter(

@@ -36,7 +36,7 @@ def plan_start(plan) -> datetime.date:
     return datetime.date(plan.start_year, 1, 1)
 
 
-def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None) -> dict:
+def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None, knowledge_date=None) -> dict:
     """{field: Chinese message} of what is wrong with a report request (empty when fine).
 
     ``kind`` is the raw value; ``cutoff`` a date or None (unreadable); ``period`` a Period of
@@ -62,6 +62,15 @@ def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None)
         }
     elif cutoff > today:
         errors["cutoff"] = _("数据截止日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()}
+    if knowledge_date is not None:
+        if knowledge_date > today:
+            errors["knowledge_date"] = _("数据认定日期不能晚于今天（%(today)s）。") % {
+                "today": today.isoformat()
+            }
+        elif cutoff is not None and knowledge_date < cutoff:
+            errors["knowledge_date"] = _(
+                "数据认定日期（%(knowledge)s）不能早于数据截止日期（%(cutoff)s）：截止日期之后审核通过的数据才完整。"
+            ) % {"knowledge": knowledge_date.isoformat(), "cutoff": cutoff.isoformat()}
     if kind == ReportKind.QUARTERLY:
         if period is None:
             errors["period"] = _("季度简报必须选择报送期（季度）。")
@@ -75,11 +84,15 @@ def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None)
     return errors
 
 
-def request_report(plan, *, kind, cutoff, period=None, next_steps="", by=None) -> tuple[ReportRun, bool]:
+def request_report(
+    plan, *, kind, cutoff, period=None, next_steps="", by=None, knowledge_date=None
+) -> tuple[ReportRun, bool]:
     """(run, created): queue a report, or return the one already queued or running for the same
     report and cut-off (a second click must not render it twice). Raises ``ValidationError``
     with a dict of Chinese messages when the request is wrong; nothing is written then."""
-    errors = check_request(plan, kind=kind, cutoff=cutoff, period=period, next_steps=next_steps)
+    errors = check_request(
+        plan, kind=kind, cutoff=cutoff, period=period, next_steps=next_steps, knowledge_date=knowledge_date
+    )
     if errors:
         raise ValidationError(errors)
     if kind != ReportKind.QUARTERLY:
@@ -103,6 +116,7 @@ def request_report(plan, *, kind, cutoff, period=None, next_steps="", by=None) -
                     cutoff=cutoff,
                     period=period,
                     next_steps=(next_steps or "").strip(),
+                    knowledge_date=knowledge_date,
                     requested_by=by,
                 )
         except IntegrityError:

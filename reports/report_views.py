@@ -50,6 +50,15 @@ class ReportRequestForm(forms.Form):
             "invalid": gettext_lazy("数据截止日期格式不正确，应为 2023-12-31 这样的日期。"),
         },
     )
+    knowledge_date = forms.DateField(
+        label=gettext_lazy("数据认定日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy(
+            "按该日结束时已审核通过的数据生成，可重现当时上报的报告；留空为按现在的数据生成。"
+        ),
+        error_messages={"invalid": gettext_lazy("数据认定日期格式不正确，应为 2024-01-15 这样的日期。")},
+    )
     period = forms.ModelChoiceField(
         label=gettext_lazy("报送期（季度简报）"),
         queryset=Period.objects.none(),
@@ -81,6 +90,7 @@ class ReportRequestForm(forms.Form):
             cutoff=cleaned.get("cutoff"),
             period=cleaned.get("period"),
             next_steps=cleaned.get("next_steps") or "",
+            knowledge_date=cleaned.get("knowledge_date"),
         )
         for field, message in problems.items():
             self.add_error(field if field in self.fields else None, message)
@@ -148,6 +158,7 @@ class ReportListView(ReportAccessMixin, TemplateView):
                 period=data.get("period"),
                 next_steps=data.get("next_steps") or "",
                 by=request.user,
+                knowledge_date=data.get("knowledge_date"),
             )
         except DjangoValidationError as exc:
             for field, message_list in exc.message_dict.items():

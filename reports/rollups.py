@@ -32,7 +32,7 @@ from reports.models import (
     TargetSnapshot,
     UnitPeriodSnapshot,
 )
-from targets.choices import Combine, MeasureKind, TimeScope
+from targets.choices import Bound, Combine, MeasureKind, TimeScope
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetFigure, TargetWaypoint
 from tasks.choices import SubmissionStatus
 from tasks.models import Measure, MeasureLine, Period, Plan, Submission
@@ -61,7 +61,29 @@ def rule_for(target, plan):
         deadline_year=target.deadline_year,
         percent=target.unit == "%" or target.measure_kind == MeasureKind.PERCENTAGE,
         baseline=target.baseline_value,
+        needs_baseline=target.needs_baseline,
+        aspiration=target.aspiration,
+        ceiling=target.ceiling
+        if target.ceiling is not None
+        else (Decimal(100) if target.unit == "%" else None),
     )
+
+
+def year_ends(periods):
+    """{year: the year's last period} (the 2021 baseline period ends 2021)."""
+    ends = {}
+    for period in periods:
+        ends[period.year] = period
+    return ends
+
+
+def completed_years(plan, year_end_periods, as_of):
+    """The plan's years that have ended by ``as_of`` and have a last period, in order."""
+    return [
+        year
+        for year in range(plan.start_year, plan.end_year + 1)
+        if year in year_end_periods and datetime.date(year, 12, 31) <= as_of
+    ]
 
 
 def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.date | None = None) -> int:
@@ -417,25 +439,57 @@ def _regional_counts(targets, period_ids):
     return counts, totals
 
 
-def _target_snapshots(plan, periods, chosen):
+class CurrentData:
+    """What a roll-up judges from: the approved figures, survey results, targets (with their
+    baselines) and region funding as they stand now. ``reports.knowledge.DataAsOf`` gives the same
+    as they stood at an earlier moment, for a report rebuilt "as approved on" a past day."""
+
+    def figures(self, plan):
+        return _approved_figures(plan)
+
+    def targets(self, plan):
+        return list(Target.objects.filter(plan=plan).order_by("sort_order"))
+
+    def external(self, plan):
+        external = defaultdict(list)
+        for target_id, measured_on, value in (
+            ExternalFigure.objects.filter(target__plan=plan)
+            .order_by("measured_on")
+            .values_list("target_id", "measured_on", "value")
+        ):
+            external[target_id].append((measured_on, value))
+        return external
+
+    def regional_counts(self, targets, period_ids, periods):
+        return _regional_counts(targets, period_ids)
+
+    def year_end_funding(self, end_ids):
+        """[(region_id, period_id, funding)] at the given periods."""
+        return list(
+            RegionSnapshot.objects.filter(period_id__in=end_ids).values_list(
+                "region_id", "period_id", "funding"
+            )
+        )
+
+
+def _target_snapshots(plan, periods, chosen, data=None):
+    """Rows of ``TargetSnapshot`` (as dicts) for the ``chosen`` periods, and the contributions."""
+    data = data or CurrentData()
     thresholds = thresholds_for(plan)
-    figures = _approved_figures(plan)
-    targets = list(Target.objects.filter(plan=plan).order_by("sort_order"))
+    figures = data.figures(plan)
+    targets = data.targets(plan)
     waypoints = defaultdict(dict)
     for target_id, year, value in TargetWaypoint.objects.filter(target__plan=plan).values_list(
         "target_id", "year", "value"
     ):
         waypoints[target_id][year] = value
-    external = defaultdict(list)
-    for target_id, measured_on, value in (
-        ExternalFigure.objects.filter(target__plan=plan)
-        .order_by("measured_on")
-        .values_list("target_id", "measured_on", "value")
-    ):
-        external[target_id].append((measured_on, value))
+    external = data.external(plan)
     baseline_period = next((p for p in periods if p.is_baseline), None)
-    regional = [t for t in targets if t.per_region]
-    region_counts, region_totals = _regional_counts(regional, [p.pk for p in chosen])
+    ends = year_ends(periods)
+    regional = [t for t in targets if t.per_region and t.bound != Bound.YEAR_ON_YEAR]
+    counted_ids = list(dict.fromkeys([p.pk for p in chosen] + [p.pk for p in ends.values()]))
+    region_counts, region_totals = data.regional_counts(regional, counted_ids, periods)
+    increases = _year_on_year(plan, [t for t in targets if t.bound == Bound.YEAR_ON_YEAR], ends, data)
 
     spans = [(p.pk, p.ends_on) for p in chosen]
     rows, contributions = [], []
@@ -446,31 +500,48 @@ def _target_snapshots(plan, periods, chosen):
         if (
             rule.baseline is None
             and baseline_period is not None
-            and target.combine in (Combine.LEVEL, Combine.COVERAGE)
+            and target.needs_baseline
+            and not target.external
         ):
-            if target.time_scope == TimeScope.WHOLE_PLAN and not target.external:
-                rule.baseline, _c, _n = actual_at(target, target_rows, baseline_period)
+            # The units' approved 2021 baseline report (基期报送) is the baseline until the office
+            # enters one.
+            rule.baseline, _c, _n = actual_at(target, target_rows, baseline_period)
         region_total = region_totals.get(target_id, 0)
         from_figures = not (target.external or target.per_region)
         actuals = actuals_through(target, target_rows, chosen) if from_figures else repeat((None, {}, 0))
         for (period_id, as_of), (actual, unit_values, counted) in zip(spans, actuals, strict=from_figures):
             met = total = None
-            if target.external:
-                actual, counted = _external_at(external.get(target_id, []), as_of)
-            elif target.per_region:
-                met, total = _regional(region_counts.get(target_id, {}).get(period_id, (0, 0)), region_total)
-                actual, counted = met, (1 if met is not None else 0)
-            if target.per_region:
-                result = _judge_regional(met, total)
-            else:
-                result = progress.judge(
-                    rule,
-                    actual,
-                    as_of,
-                    figures=counted,
-                    thresholds=thresholds,
-                    waypoints=waypoints.get(target_id),
+            if target.bound == Bound.YEAR_ON_YEAR:
+                result, met, total = _judge_increase(
+                    plan, increases.get(target_id, {}), ends, as_of, thresholds
                 )
+            else:
+                if target.external:
+                    actual, counted = _external_at(external.get(target_id, []), as_of)
+                elif target.per_region:
+                    counts = region_counts.get(target_id, {})
+                    met, total = _regional(counts.get(period_id, (0, 0)), region_total)
+                    actual, counted = met, (1 if met is not None else 0)
+                if target.per_region:
+                    result = _judge_regional(met, total)
+                else:
+                    result = progress.judge(
+                        rule,
+                        actual,
+                        as_of,
+                        figures=counted,
+                        thresholds=thresholds,
+                        waypoints=waypoints.get(target_id),
+                    )
+                if target.time_scope == TimeScope.PER_YEAR:
+                    years = completed_years(plan, ends, as_of)
+                    if target.per_region:
+                        counts = region_counts.get(target_id, {})
+                        results = [_region_year_met(counts.get(ends[y].pk), region_total) for y in years]
+                    else:
+                        results = [_year_met(target, rule, target_rows, ends[y]) for y in years]
+                    plan_over = as_of >= datetime.date(target.deadline_year, 12, 31)
+                    result = progress.judge_years(result, results, thresholds, plan_over=plan_over)
             rows.append(
                 {
                     "target_id": target_id,
@@ -485,6 +556,8 @@ def _target_snapshots(plan, periods, chosen):
                     "figures": result.figures,
                     "regions_met": met,
                     "regions_total": total,
+                    "years_met": result.years_met,
+                    "years_judged": result.years_judged,
                 }
             )
             contributions.extend(
@@ -498,6 +571,65 @@ def _target_snapshots(plan, periods, chosen):
                 for unit_id, value in unit_values.items()
             )
     return rows, contributions, {t.pk: t.initiative_id for t in targets}
+
+
+def _year_met(target, rule, rows, year_end):
+    """Whether a per-year target was met in the year ending with ``year_end`` (None: no data)."""
+    actual, _values, counted = actual_at(target, rows, year_end)
+    if not counted or actual is None:
+        return None
+    return progress.is_met(rule, actual)
+
+
+def _region_year_met(counts, total):
+    """Whether every region judged met a per-region, per-year target in a year (None: none reported)."""
+    if not counts or not counts[1]:
+        return None
+    return counts[0] == total
+
+
+def _year_on_year(plan, targets, ends, data):
+    """{target_id: {year: (regions increased, regions with both years' funding)}} of the 逐年提高
+    commitments: each region's funding in a year's last period against the year before's."""
+    if not targets:
+        return {}
+    end_ids = {p.pk: year for year, p in ends.items()}
+    funding = defaultdict(dict)  # region_id → {year: funding}
+    levels = {}
+    for region_id, period_id, amount in data.year_end_funding(list(end_ids)):
+        if amount is not None:
+            funding[region_id][end_ids[period_id]] = amount
+    for region_id, level in Region.objects.values_list("id", "level"):
+        levels[region_id] = level
+    result = {}
+    for target in targets:
+        judged_levels = set(target.judged_region_levels)
+        per_year = {}
+        for year in range(plan.start_year + 1, plan.end_year + 1):
+            increased = compared = 0
+            for region_id, by_year in funding.items():
+                if levels.get(region_id) not in judged_levels:
+                    continue
+                if year in by_year and year - 1 in by_year:
+                    compared += 1
+                    increased += by_year[year] > by_year[year - 1]
+            per_year[year] = (increased, compared)
+        result[target.pk] = per_year
+    return result
+
+
+def _judge_increase(plan, per_year, ends, as_of, thresholds):
+    """(Progress, regions met, regions compared) of a 逐年提高 commitment at ``as_of``: the last
+    completed year's regions, and every completed year met only if all regions compared rose."""
+    years = [y for y in completed_years(plan, ends, as_of) if y > plan.start_year]
+    if not years:
+        return progress.Progress(None, None, None, None, None, ProgressStatus.NO_DATA, 0), None, None
+    met, compared = per_year.get(years[-1], (0, 0))
+    current = _judge_regional(met if compared else None, compared)
+    results = [(per_year[y][0] == per_year[y][1]) if per_year.get(y, (0, 0))[1] else None for y in years]
+    plan_over = as_of >= datetime.date(plan.end_year, 12, 31)
+    result = progress.judge_years(current, results, thresholds, plan_over=plan_over)
+    return result, (met if compared else None), (compared or None)
 
 
 def _judge_regional(met, total):

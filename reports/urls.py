@@ -10,6 +10,7 @@ urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("dashboard/initiatives/<str:code>/", views.InitiativeView.as_view(), name="initiative_detail"),
     path("dashboard/targets/<str:code>/", views.TargetView.as_view(), name="target_detail"),
+    path("evaluation-rules/", views.EvaluationRulesView.as_view(), name="evaluation_rules"),
     path("dashboard/units/<slug:code>/", views.UnitView.as_view(), name="unit_detail"),
     path("dashboard/regions/<str:code>/", views.RegionView.as_view(), name="region_detail"),
 ]

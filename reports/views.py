@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.mixins import RoleRequiredMixin
+from portal.numbers import percent_text
 from portal.text import bracketed, clauses, labelled
-from reports import charts, page_cache, selectors
+from reports import charts, evaluation, page_cache, selectors
 from reports.choices import ProgressStatus
+from targets import presenters
 from targets.choices import Combine, MeasureKind, TimeScope
 from tasks.choices import InitiativeKind, MeasureStatus, SubmissionStatus, Timeliness
 from tasks.selectors import split_assignments
@@ -168,7 +170,7 @@ def short_label(period):
 
 
 def percent(share, places=1):
-    return "—" if share is None else f"{charts.fmt(share * HUNDRED, places)}%"
+    return percent_text(share, places)
 
 
 def status_chips(counts):
@@ -190,44 +192,17 @@ def figure_text(target, figure):
     if target.combine == Combine.COVERAGE:
         return _("%(covered)s / %(total)s") % {
             "covered": charts.fmt(figure.covered),
-            "total": charts.with_unit(figure.total, target.unit),
+            "total": presenters.amount_text(target, figure.total),
         }
     if target.combine == Combine.MILESTONE:
         return _("已完成") if figure.done else _("未完成")
-    return charts.with_unit(figure.value, target.unit)
+    return presenters.amount_text(target, figure.value)
 
 
 def value_texts(target, snap):
-    """The snapshot's numbers as the targets table shows them."""
-    if snap is None:
-        return {"actual": "—", "expected": "—", "completion": "—", "forecast": "—", "baseline": "—"}
-    if target.per_region:
-        actual = (
-            _("达标地区 %(met)s/%(total)s") % {"met": snap.regions_met, "total": snap.regions_total}
-            if snap.regions_met is not None
-            else "—"
-        )
-        return {
-            "actual": actual,
-            "expected": "—",
-            "completion": percent(snap.completion),
-            "forecast": "—",
-            "baseline": "—",
-        }
-    if target.combine == Combine.MILESTONE:
-        actual = "—" if snap.actual is None else (_("已完成") if snap.actual >= 1 else _("未完成"))
-        expected = _("应完成") if snap.expected is not None and snap.expected >= 1 else "—"
-    else:
-        actual = charts.with_unit(snap.actual, target.unit)
-        expected = charts.with_unit(snap.expected, target.unit)
-    baseline = snap.baseline if snap.baseline is not None else target.baseline_value
-    return {
-        "actual": actual,
-        "expected": expected,
-        "completion": percent(snap.completion),
-        "forecast": charts.with_unit(snap.forecast, target.unit),
-        "baseline": charts.with_unit(baseline, target.unit),
-    }
+    """The snapshot's numbers as the targets table shows them (one presenter for every page,
+    Excel and the PDF: ``targets.presenters.standing_texts``)."""
+    return presenters.standing_texts(target, snap)
 
 
 class PeriodMixin:
@@ -427,7 +402,7 @@ class InitiativeView(LoginRequiredMixin, PeriodMixin, TemplateView):
                     "texts": texts,
                     "chart": chart,
                     "contributions": [
-                        (c.unit.short_name, charts.with_unit(c.value, target.unit))
+                        (c.unit.short_name, presenters.amount_text(target, c.value))
                         for c in contributions.get(target.pk, [])
                     ],
                 }
@@ -468,14 +443,13 @@ def _year_ends(shown):
 def explain_rule(target, period, shown, snaps, history, regional=None):
     """(rule sentence, worked example from the target's own snapshots) for the target page."""
     current = snaps.get(period.pk)
-    unit = target.unit
     label = period.label
     if target.external:
         rule = _("外部数据：由省纲要办依据抽样调查或监测结果录入，取截至该期最近一次的结果，不累加。")
         if current and current.actual is not None:
             return rule, _("截至%(period)s为 %(value)s。") % {
                 "period": label,
-                "value": charts.with_unit(current.actual, unit),
+                "value": presenters.amount_text(target, current.actual),
             }
         return rule, _("截至%(period)s尚无调查（监测）结果。") % {"period": label}
     if target.per_region:
@@ -535,10 +509,10 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
                 break
         text = _("%(period)s为 %(value)s") % {
             "period": label,
-            "value": charts.with_unit(current.actual, unit),
+            "value": presenters.amount_text(target, current.actual),
         }
         if previous is not None:
-            text += _("（上期 %(value)s）") % {"value": charts.with_unit(previous, unit)}
+            text += _("（上期 %(value)s）") % {"value": presenters.amount_text(target, previous)}
         return rule, text + "。"
     if target.combine == Combine.COVERAGE:
         rule = _("覆盖率：取最近一期审核通过的已覆盖数与应覆盖总数，不累加。")
@@ -546,7 +520,7 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
             return rule, _("截至%(period)s尚无审核通过的数据。") % {"period": label}
         return rule, _("截至%(period)s：已覆盖 %(value)s，目标 %(target)s。") % {
             "period": label,
-            "value": charts.with_unit(current.actual, unit),
+            "value": presenters.amount_text(target, current.actual),
             "target": target.bound_text,
         }
     rule = _("里程碑：任一报送单位报告已完成即视为完成。")
@@ -566,7 +540,6 @@ def _region_met(target, region, snap):
 
 
 def _explain_increment(target, period, shown, current, history):
-    unit = target.unit
     per_year = target.time_scope == TimeScope.PER_YEAR
     if per_year:
         rule = _("增量累计（每年）：将各单位当年各季度审核通过的新增数相加，每年重新计算。")
@@ -598,16 +571,22 @@ def _explain_increment(target, period, shown, current, history):
         if per_year
         else _("截至%(period)s") % {"period": period.label}
     )
-    total = charts.with_unit(current.actual, unit)
+    total = presenters.amount_text(target, current.actual)
     by_unit = defaultdict(list)
     for name, step, amount in terms:
         by_unit[name].append((step, amount))
     if len(by_unit) == 1 or len(terms) > 8:
         if len(terms) > 8:  # too long to read: one term per unit
-            parts = [f"{name} {charts.fmt(sum(a for _s, a in items))}" for name, items in by_unit.items()]
+            parts = [
+                f"{name} {presenters.number_of(target, sum(a for _s, a in items))}"
+                for name, items in by_unit.items()
+            ]
         else:
             name, items = next(iter(by_unit.items()))
-            parts = [f"{name} " + " + ".join(f"{step} {charts.fmt(amount)}" for step, amount in items)]
+            parts = [
+                f"{name} "
+                + " + ".join(f"{step} {presenters.number_of(target, amount)}" for step, amount in items)
+            ]
         text = _("%(prefix)s：%(terms)s = %(total)s。") % {
             "prefix": prefix,
             "terms": " + ".join(parts) if parts else "0",
@@ -615,7 +594,8 @@ def _explain_increment(target, period, shown, current, history):
         }
     else:
         groups = [
-            f"{name} " + " + ".join(f"{step} {charts.fmt(amount)}" for step, amount in items)
+            f"{name} "
+            + " + ".join(f"{step} {presenters.number_of(target, amount)}" for step, amount in items)
             for name, items in by_unit.items()
         ]
         text = _("%(prefix)s：%(terms)s；合计 %(total)s。") % {
@@ -691,7 +671,7 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
         )
         total = sum((c.value or 0) for c in current_contributions)
         for c in current_contributions:
-            c.text = charts.with_unit(c.value, target.unit)
+            c.text = presenters.amount_text(target, c.value)
             c.share = (
                 percent(c.value / total)
                 if target.combine == Combine.INCREMENT and total and c.value is not None
@@ -728,7 +708,7 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
             history_table=table,
             contributions=current_contributions,
             contribution_chart=contribution_chart,
-            contribution_total=charts.with_unit(total, target.unit),
+            contribution_total=presenters.amount_text(target, total),
             show_share=target.combine == Combine.INCREMENT,
             region_rows=region_rows,
             rule=rule,
@@ -752,11 +732,11 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
             units = [r["unit"] for r in rows]
             figures = {
                 r["unit"].pk: (
-                    charts.with_unit(
+                    presenters.amount_text(
+                        target,
                         r["snap"].funding
                         if target.measure_kind == MeasureKind.MONEY
                         else r["snap"].per_capita,
-                        target.unit,
                     )
                     if r["snap"]
                     else "—"
@@ -971,3 +951,15 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
             governments=list(region.governments.all()),
         )
         return context
+
+
+class EvaluationRulesView(LoginRequiredMixin, TemplateView):
+    """目标指标评估口径: how every target is judged, with a worked example (docs/evaluation.md)."""
+
+    template_name = "reports/evaluation_rules.html"
+
+    def get_context_data(self, **kwargs):
+        plan, _periods = selectors.plan_and_periods()
+        if plan is None:
+            raise Http404(_("尚未载入实施方案。"))
+        return super().get_context_data(plan=plan, rows=evaluation.evaluation_rows(plan), **kwargs)

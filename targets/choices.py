@@ -33,10 +33,27 @@ class TimeScope(models.TextChoices):
 
 
 class Bound(models.TextChoices):
-    AT_LEAST = "at_least", _("不低于")
+    AT_LEAST = "at_least", _("不低于")  # 以上, 达到, 提高到: the value itself meets it
+    MORE_THAN = "more_than", _("多于")  # 20多个, 100余个: the value itself does not
     AT_MOST = "at_most", _("不高于")
     RANGE = "range", _("区间")  # e.g. 智慧养老社区10—25个
     EXACT = "exact", _("等于")
+    # 逐年提高: each year above the year before, per region (科普经费列入同级财政预算，并逐年提高)
+    YEAR_ON_YEAR = "year_on_year", _("逐年提高")
+
+
+class ProgressStatus(models.TextChoices):
+    """A target's standing (the glossary's one vocabulary, used by pages, API, Excel and reports)."""
+
+    ACHIEVED = "achieved", pgettext_lazy("target status", "已完成")  # the target itself is met
+    AHEAD = "ahead", _("超前")
+    ON_TRACK = "on_track", _("正常")
+    BEHIND = "behind", _("滞后")
+    FAR_BEHIND = "far_behind", _("严重滞后")
+    NO_DATA = "no_data", _("无数据")
+    # The rule measures progress from a baseline the office has not entered: no expected value,
+    # ratio or forecast is made up (DESIGN §3, "no baseline, no ratio").
+    NO_BASELINE = "no_baseline", _("基期值待录入")
 
 
 # The plan's units of measure as the pages show them in the active language; the plan's own

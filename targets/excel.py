@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from portal.numbers import plain
 from portal.text import enumeration, labelled
 from targets.choices import Combine
 from targets.models import RegionFigure, Target, TargetFigure
@@ -1017,7 +1018,7 @@ def _csv_value(value):
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return plain(value)
     if isinstance(value, datetime.datetime):
         return _local(value).strftime("%Y-%m-%d %H:%M")
     return neutralise(str(value))

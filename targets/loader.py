@@ -313,8 +313,9 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
                 "value": _decimal(spec["value"]),
                 "value_max": _decimal(spec.get("value_max")),
                 "unit": spec["unit"],
-                "baseline_value": _decimal(spec.get("baseline_value")),
-                "baseline_year": spec.get("baseline_year"),
+                "phrase": spec.get("phrase", ""),
+                "aspiration": bool(spec.get("aspiration")),
+                "ceiling": _decimal(spec.get("ceiling")),
                 "deadline_year": spec["deadline_year"],
                 "per_region": bool(spec.get("per_region")),
                 "region_level": spec.get("region_level") or "",
@@ -326,6 +327,13 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
             }
         except KeyError as exc:
             raise PlanFixtureError(f"目标指标 {spec.get('code')}：缺少或未知的 {exc}") from exc
+        # A baseline in the fixture is the plan's own; one the office entered is never reset by a
+        # reload, so the fixture only writes a baseline it states.
+        if spec.get("baseline_value") is not None:
+            values["baseline_value"] = _decimal(spec["baseline_value"])
+            values["baseline_year"] = spec.get("baseline_year")
+        elif spec.get("baseline_year") is not None:
+            values["baseline_year"] = spec["baseline_year"]
         target, outcome = _upsert(Target, {"plan": plan, "code": spec["code"]}, values)
         report.note("目标指标", outcome)
         wanted_units = {u.pk for u in _unit_map(spec.get("reporting_units", []), units, spec["code"])}

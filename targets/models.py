@@ -67,8 +67,23 @@ class Target(models.Model):
     value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
     value_max = models.DecimalField(_("目标值上限"), max_digits=18, decimal_places=4, null=True, blank=True)
     unit = models.CharField(_("计量单位"), max_length=20)
+    # The plan's own words for the goal (力争达到10%, 50万人次以上, 力争涵盖20多个), quoted by pages,
+    # Excel and reports instead of a paraphrase such as 不低于.
+    phrase = models.CharField(_("原文表述"), max_length=100, blank=True)
+    # 力争: an aspiration. Reaching it is 已完成; missing it is reported as not reached, never as
+    # a breach (the status goes no lower than 滞后).
+    aspiration = models.BooleanField(_("力争目标"), default=False)
+    # What can exist at most: the 8 市州, the 44 县（市、区）, 9 television stations, or 100 for a
+    # share. No expected value, forecast or coverage is shown beyond it.
+    ceiling = models.DecimalField(_("可能的最大值"), max_digits=18, decimal_places=4, null=True, blank=True)
     baseline_value = models.DecimalField(_("基期值"), max_digits=18, decimal_places=4, null=True, blank=True)
     baseline_year = models.PositiveSmallIntegerField(_("基期年份"), null=True, blank=True)
+    baseline_source = models.CharField(_("基期值来源"), max_length=200, blank=True)
+    baseline_demo = models.BooleanField(
+        _("演示基期值"),
+        default=False,
+        help_text=_("演示数据生成的基期值，不是真实统计，正式评估前须由省纲要办录入"),
+    )
     deadline_year = models.PositiveSmallIntegerField(_("目标年份"))
     per_region = models.BooleanField(_("分地区考核"), default=False)
     # Blank on a per-region target means both prefectures and counties are checked.
@@ -87,6 +102,9 @@ class Target(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     objects = TargetQuerySet.as_manager()
+    # Baselines are entered by the office and change judgements: every change is kept, so a
+    # report rebuilt "as approved on" a past day uses the baseline known then.
+    history = HistoricalRecords(excluded_fields=["questions", "notes", "sort_order"])
 
     class Meta:
         ordering = ["plan", "sort_order"]
@@ -106,6 +124,17 @@ class Target(models.Model):
         return f"{self.code} {self.name}"
 
     @property
+    def needs_baseline(self):
+        """Whether the rule measures progress from a baseline: a whole-plan level or coverage
+        target (increments count what was added within the plan; milestones, per-year and
+        per-region targets are judged against their bound alone)."""
+        return (
+            self.combine in (Combine.LEVEL, Combine.COVERAGE)
+            and self.time_scope == TimeScope.WHOLE_PLAN
+            and not self.per_region
+        )
+
+    @property
     def unit_label(self):
         """The unit of measure in the active language (``unit`` is the plan's word)."""
         return unit_label(self.unit)
@@ -115,7 +144,7 @@ class Target(models.Model):
         """Whether each region is judged against its own baseline (``RegionBaseline``) rather than
         the plan's value: a per-region target whose value is 0, i.e. T32, 人均科普经费不低于
         “十三五”末水平. Only the regions whose baseline has been entered are judged."""
-        return self.per_region and self.value == 0
+        return self.per_region and self.value == 0 and self.bound != Bound.YEAR_ON_YEAR
 
     @property
     def judged_region_levels(self):
@@ -123,23 +152,18 @@ class Target(models.Model):
         return [self.region_level] if self.region_level else [RegionLevel.PREFECTURE, RegionLevel.COUNTY]
 
     @property
+    def bound_short(self):
+        """The bound alone, for a column header: 不低于1.5元/人."""
+        from targets.presenters import rule_bound_text
+
+        return rule_bound_text(self)
+
+    @property
     def bound_text(self):
-        """The target as a phrase, e.g. 不低于 2000 人 or 10—25 个."""
-        if self.own_region_bounds:
-            return _("不低于本地区%(year)s年水平") % {"year": self.baseline_year or "—"}
-        value = _fmt(self.value)
-        gap = "" if self.unit == "%" else " "  # 10%, but 2000 名
-        if self.bound == Bound.RANGE:
-            return f"{value}—{_fmt(self.value_max)}{gap}{self.unit_label}"
-        return f"{self.get_bound_display()} {value}{gap}{self.unit_label}"
+        """The target as the plan says it (``phrase``), else as a phrase built from the bound."""
+        from targets.presenters import bound_text
 
-
-def _fmt(number):
-    """A Decimal without trailing zeros: 2.2000 → 2.2, 500000.0000 → 500000."""
-    if number is None:
-        return ""
-    text = format(number.normalize(), "f")
-    return text
+        return bound_text(self)
 
 
 class TargetSource(models.Model):
@@ -353,6 +377,7 @@ class RegionBaseline(models.Model):
     )
     region = models.ForeignKey(Region, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(_("基期值"), max_digits=12, decimal_places=2)
+    year = models.PositiveSmallIntegerField(_("基期年份"), default=2020)
     source = models.CharField(_("数据来源"), max_length=200)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

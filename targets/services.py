@@ -12,6 +12,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
+from portal.numbers import number_text
 from targets.choices import Combine, MeasureKind
 from targets.models import RegionFigure, Target, TargetFigure
 from tasks import services as task_services
@@ -294,8 +295,8 @@ def jump_problems(submission):
                 _("%(label)s：本期数值 %(now)s 与上期 %(before)s 相差较大，请在“变动说明”中说明原因。")
                 % {
                     "label": f"{figure.target.code} {figure.target.name}",
-                    "now": figure.value.normalize(),
-                    "before": before.normalize(),
+                    "now": number_text(figure.value, 4),
+                    "before": number_text(before, 4),
                 }
             )
     return problems
@@ -327,3 +328,50 @@ def check_figures_before_submit(sender, submission, **kwargs):
     problems = missing_problems(submission) + jump_problems(submission)
     if problems:
         raise ValidationError(problems)
+
+
+def baseline_errors(target, value, year, source):
+    """{field: message} of what is wrong with a baseline for ``target`` (empty when it can be
+    saved). One check for the office's page and the API."""
+    errors = {}
+    plan = target.plan
+    if value is None:
+        errors["value"] = _("请填写基期值。")
+    elif value < 0:
+        errors["value"] = _("基期值不能为负数。")
+    elif target.unit == "%" and value > 100:
+        errors["value"] = _("百分比不能超过 100。")
+    elif target.ceiling is not None and value > target.ceiling:
+        errors["value"] = _("基期值不能超过可能的最大值 %(ceiling)s。") % {
+            "ceiling": number_text(target.ceiling)
+        }
+    if year is None:
+        errors["year"] = _("请填写基期年份。")
+    elif year > plan.start_year:
+        errors["year"] = _("基期年份不能晚于方案起始年份（%(year)s年）：方案实施后的数值不是基期值。") % {
+            "year": plan.start_year
+        }
+    elif year < plan.start_year - 10:
+        errors["year"] = _("基期年份过早，请核对。")
+    if not (source or "").strip():
+        errors["source"] = _("请注明基期值的来源（如“2020年全国公民科学素质抽样调查”）。")
+    if not target.needs_baseline:
+        errors["target"] = _("该指标按增量、里程碑、每年或分地区考核，不需要基期值。")
+    return errors
+
+
+def set_baseline(target, *, value, year, source, by):
+    """Enter (or correct) a target's baseline; kept with history (who, when, before and after).
+    Raises ``ValidationError`` with the messages of ``baseline_errors`` and saves nothing then."""
+    errors = baseline_errors(target, value, year, source)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        target = Target.objects.select_for_update().get(pk=target.pk)
+        target.baseline_value = value
+        target.baseline_year = year
+        target.baseline_source = source.strip()
+        target.baseline_demo = False
+        target._history_user = by
+        target.save(update_fields=["baseline_value", "baseline_year", "baseline_source", "baseline_demo"])
+    return target

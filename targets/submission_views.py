@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.numbers import plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
 from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
@@ -214,7 +215,7 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
 
 
 def _text(value):
-    return "" if value is None else str(value.normalize() if isinstance(value, Decimal) else value)
+    return "" if value is None else (plain(value) if isinstance(value, Decimal) else str(value))
 
 
 def form_values(lines, figures, region_figure):

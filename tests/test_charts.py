@@ -66,7 +66,7 @@ def test_line_chart_draws_the_expected_line_dashed_and_the_target_as_a_line():
     assert len(expected[0].get("points").split()) == 4
     assert [ln for ln in root.iter(f"{SVG}line") if ln.get("class") == "target-line"]
     labels = texts(root)
-    assert "目标值 500000" in labels
+    assert "目标值 500,000" in labels
     assert "单位：人次" in labels
     assert "报送期" in labels
     assert {"实际完成值", "序时进度目标值"} <= set(labels)
@@ -126,7 +126,7 @@ def test_hbar_chart_writes_each_value_with_its_unit_and_the_reference_line():
         charts.hbar_chart([("2023年", D("1.33")), ("2024年", D("2.02"))], "元/人", "人均", reference=1.5)
     )
     labels = texts(root)
-    assert {"2023年", "2024年", "1.33 元/人", "2.02 元/人", "目标值 1.5 元/人"} <= set(labels)
+    assert {"2023年", "2024年", "1.33元/人", "2.02元/人", "目标值 1.5元/人"} <= set(labels)
     widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect")]
     assert widths[0] < widths[1]
 
@@ -142,11 +142,11 @@ def test_stacked_bar_splits_the_width_by_the_counts():
 
 def test_numbers_are_written_as_people_write_them():
     assert charts.fmt(D("2.2000")) == "2.2"
-    assert charts.fmt(D("150000.0000")) == "150000"  # not 1.5E+5
+    assert charts.fmt(D("150000.0000")) == "150,000"  # not 1.5E+5
     assert charts.fmt(D("0.33333")) == "0.33"
     assert charts.fmt(None) == "—"
     assert charts.with_unit(D("68.0000"), "%") == "68%"
-    assert charts.with_unit(D(40000), "人次") == "40000 人次"
+    assert charts.with_unit(D(40000), "人次") == "40,000人次"
 
 
 def test_axis_ticks_are_round_numbers():

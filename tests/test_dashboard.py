@@ -167,8 +167,8 @@ def test_the_dashboard_shows_a_lagging_target_as_far_behind(client, data, office
     assert "截至2025年第4季度" in html  # the latest period that has ended
     row = row_of(html, "补贴性职业技能培训")
     assert "严重滞后" in row
-    assert "150000 人次" in row  # 实际完成值
-    assert "不低于 500000 人次" in row  # 目标值
+    assert "15万人次" in row  # 实际完成值, in 万 as the plan writes 50万人次
+    assert "50万人次以上" in row  # 目标值, in the plan's own words
     assert "30%" in row  # 完成率 150000 / 500000
     assert "<svg" in row  # the sparkline
     for word in ("序时进度目标值", "实际完成值", "完成率", "预计完成值", "基期值"):
@@ -231,7 +231,7 @@ def test_a_period_chosen_by_id_sets_the_as_of_date_of_every_figure(client, data,
     client.force_login(office)
     html = html_of(client, DASHBOARD, period=period(2022, 4).pk)
     assert "截至2022年第4季度" in html
-    assert "100000 人次" in row_of(html, "补贴性职业技能培训")
+    assert "10万人次" in row_of(html, "补贴性职业技能培训")
     assert f'<option value="{period(2022, 4).pk}" selected>' in html
 
 
@@ -257,7 +257,7 @@ def test_the_target_page_lists_the_units_behind_a_lagging_target(client, data, o
     assert "严重滞后" in html
     behind = html[html.index("滞后原因") :]
     assert "青海省人力资源和社会保障厅" in behind
-    assert "50000 人次（2023年第2季度）" in behind  # its latest approved figure
+    assert "5万人次（2023年第2季度）" in behind  # its latest approved figure
     assert "培训补贴资金拨付滞后，部分县区培训班未能开班。" in behind
 
 
@@ -265,7 +265,7 @@ def test_the_target_page_explains_an_increment_with_its_own_numbers(client, data
     client.force_login(office)
     html = html_of(client, reverse("reports:target_detail", args=["T09"]), period=period(2023, 4).pk)
     assert "增量累计：将各单位各季度审核通过的新增数相加。" in html
-    assert "截至2023年第4季度：省人力资源社会保障厅 2022年 100000 + 2023年 50000 = 150000 人次。" in html
+    assert "截至2023年第4季度：省人力资源社会保障厅 2022年 10万 + 2023年 5万 = 15万人次。" in html
 
 
 def test_the_target_page_explains_a_level_with_the_previous_value(client, data, office):
@@ -294,9 +294,9 @@ def test_the_target_page_shows_contributions_by_unit(client, data, office):
     rollup(current_plan())
     client.force_login(office)
     html = html_of(client, reverse("reports:target_detail", args=["T04"]), period=period(2023, 1).pk)
-    assert "4 个" in row_of(html, ">省科协<") and "66.7%" in row_of(html, ">省科协<")
-    assert "2 个" in row_of(html, ">省科技厅<")
-    assert "截至2023年第1季度：省科协 2022年 3 + 2023年 1；省科技厅 2022年 2；合计 6 个。" in html
+    assert "4个" in row_of(html, ">省科协<") and "66.7%" in row_of(html, ">省科协<")
+    assert "2个" in row_of(html, ">省科技厅<")
+    assert "截至2023年第1季度：省科协 2022年 3 + 2023年 1；省科技厅 2022年 2；合计 6个。" in html
     assert 'class="chart chart-hbar"' in html
 
 
@@ -308,7 +308,7 @@ def test_the_target_page_checks_a_per_region_target_region_by_region(client, dat
     assert "西宁市 500万元 ÷ 248万人 = 2.02 元/人，达标" in html  # the worked example: the first region
     assert "8 个地区中 1 个达标" in html
     behind = html[html.index("滞后原因") :]
-    assert "海东市" in behind and "1.33 元/人" in behind
+    assert "海东市" in behind and "1.33元/人" in behind
 
 
 def test_the_unit_page_shows_its_measures_figures_and_history(client, data, office):
@@ -316,18 +316,18 @@ def test_the_unit_page_shows_its_measures_figures_and_history(client, data, offi
     html = html_of(client, reverse("reports:unit_detail", args=["rst"]), period=period(2023, 2).pk)
     assert "开展职业技能培训和技能竞赛" in html  # a measure of A3, which it leads
     assert "培训补贴资金拨付滞后" in row_of(html, "开展职业技能培训和技能竞赛")
-    assert "50000 人次" in row_of(html, ">2023年第2季度<")
+    assert "5万人次" in row_of(html, ">2023年第2季度<")
     assert "逾期 3 次，未报 4 次。" in html  # 2021 baseline to 2023 Q2: 7 periods, 3 forms late
 
 
 def test_the_region_page_compares_per_capita_funding_with_the_bound(client, data, office):
     client.force_login(office)
     html = html_of(client, reverse("reports:region_detail", args=["630200"]), period=period(2024, 4).pk)
-    assert "海东市" in html and "不低于 1.5 元/人" in html
+    assert "海东市" in html and "不低于1.5元/人" in html
     row = row_of(html, '<th scope="row">2024年</th>')
     assert "180.00" in row and "135.00" in row and "1.33" in row and "未达标" in row
     county = html_of(client, reverse("reports:region_detail", args=["630102"]))
-    assert "不低于 25 万元" in county  # counties also have the funding floor
+    assert "不低于25万元" in county  # counties also have the funding floor
 
 
 def test_hostile_names_are_escaped_in_pages_and_charts(client, data, office):
@@ -423,7 +423,7 @@ def test_a_refresh_is_served_from_the_cache_until_the_next_rollup(
         request_rollup(current_plan())  # eager in tests: a succeeded run
     client.force_login(office)
     first = client.get("/dashboard/")
-    assert "40000" in first.content.decode()
+    assert "4万人次" in first.content.decode()
     with CaptureQueriesContext(connection) as cached:
         again = client.get("/dashboard/")
 
@@ -438,7 +438,7 @@ def test_a_refresh_is_served_from_the_cache_until_the_next_rollup(
     approved_figure("rst", 2022, 3, "T09", value=D(5000))
     with django_capture_on_commit_callbacks(execute=True):
         request_rollup(current_plan())
-    assert "45000" in client.get("/dashboard/").content.decode()
+    assert "4.5万人次" in client.get("/dashboard/").content.decode()
 
 
 def test_county_governments_are_counted_per_prefecture_with_the_list_on_the_region_page(client, data, office):
@@ -479,7 +479,7 @@ def test_the_dashboard_works_while_its_cache_is_down(client, data, office, setti
     client.force_login(office)
     for _ in range(2):
         html = html_of(client, DASHBOARD)
-        assert "补贴性职业技能培训" in html and "150000 人次" in row_of(html, "补贴性职业技能培训")
+        assert "补贴性职业技能培训" in html and "15万人次" in row_of(html, "补贴性职业技能培训")
     rollup(current_plan())  # its on-commit bump fails quietly too
     assert "pages cache unavailable" in caplog.text
 
@@ -488,8 +488,8 @@ def test_english_pages_use_english_units_and_separators(client, data, office):
     client.force_login(office)
     client.post(reverse("set_language"), {"language": "en", "next": DASHBOARD})
     html = html_of(client, DASHBOARD)
-    assert "150000 person-times" in row_of(html, "T09")
+    assert "150,000 person-times" in row_of(html, "T09")
     heatmap = html[html.index('<table class="heatmap">') :]
     assert "：" not in heatmap and "，" not in heatmap
     target = html_of(client, reverse("reports:target_detail", args=["T09"]))
-    assert "500000 person-times" in target and "人次" not in target.replace("补贴性职业技能培训", "")
+    assert "500,000 person-times" in target and "人次" not in target.replace("补贴性职业技能培训", "")

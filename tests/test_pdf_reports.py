@@ -100,7 +100,7 @@ def test_the_midterm_report_shows_every_target_with_its_value(dataset):
     assert "数据截止日期：2023年12月31日" in text
     for name in Target.objects.filter(plan=current_plan()).values_list("name", flat=True):
         assert squeeze(name) in text, name
-    assert "90000人次" in text  # T09: 40000 + 50000
+    assert "9万人次" in text  # T09: 40000 + 50000, in 万 as the plan writes 50万人次
     assert "72%" in text  # T20: the latest level
     assert "150名" in text  # T12
     assert "加强统筹协调，压实成员单位责任。" in text  # 下一步工作安排, kept with the run
@@ -168,7 +168,7 @@ def test_a_snapshot_renders_the_same_again_even_after_the_figures_change(dataset
     rollup(current_plan())
     third = make_report()
     assert third.checksum != first.checksum
-    assert "97000人次" in squeeze(pdf_text(file_path(third)))
+    assert "9.7万人次" in squeeze(pdf_text(file_path(third)))
     again, _pages = pdf.render_pdf(first.snapshot)
     rerendered = first.file.path + ".again.pdf"
     with open(rerendered, "wb") as out:
@@ -337,21 +337,14 @@ def test_every_kind_of_report_renders(dataset):
     assert brief.pages < final.pages
 
 
-def test_the_status_classes_follow_the_issue(dataset):
-    assert pdf.status_class("achieved") == "achieved"
-    assert pdf.status_class("far_behind") == "behind"
+def test_the_report_uses_the_glossary_status_words_and_merges_none(dataset):
+    assert pdf.status_class("far_behind") == "far_behind"
     labels = dict(pdf.status_classes())
     assert [
         labels[pdf.status_class(s)]
-        for s in ("achieved", "ahead", "on_track", "behind", "far_behind", "no_data")
-    ] == [
-        "提前实现",
-        "快于预期",
-        "符合预期",
-        "滞后于预期",
-        "滞后于预期",
-        "暂无数据",
-    ]
+        for s in ("achieved", "ahead", "on_track", "behind", "far_behind", "no_data", "no_baseline")
+    ] == ["已完成", "超前", "正常", "滞后", "严重滞后", "无数据", "基期值待录入"]
+    assert dict(pdf.status_classes(final=True)) == labels  # the final evaluation says the same
 
 
 # ---------------------------------------------------------------- bad requests

@@ -153,7 +153,30 @@ def test_teacher_training_is_2000_over_the_plan_and_400_each_year():
 def test_range_target_keeps_both_ends():
     target = Target.objects.get(name__contains="智慧养老社区")
     assert (target.value, target.value_max) == (Decimal(10), Decimal(25))
-    assert target.bound_text == "10—25 个"
+    assert target.bound_text == "智慧养老社区10—25个"  # the plan's own phrase
+    target.phrase = ""
+    assert target.bound_text == "10—25个"  # built from the bound when no phrase is given
+
+
+def test_every_target_quotes_the_plan_and_marks_its_aspirations():
+    """Each target carries the plan's own phrase, found in its source sentence; 力争 marks an
+    aspiration; 20多个 / 100余个 are "more than"; the two unquantified commitments are targets."""
+    for target in Target.objects.prefetch_related("sources"):
+        assert target.phrase and any(target.phrase in s.text for s in target.sources.all()), target.code
+        assert target.aspiration == ("力争" in target.phrase), target.code
+    assert set(Target.objects.filter(aspiration=True).values_list("code", flat=True)) == {
+        "T01",
+        "T15",
+        "T16",
+        "T22",
+        "T28",
+    }
+    assert Target.objects.get(code="T15").bound == "more_than"
+    contest = Target.objects.get(phrase="每年组织开展劳动和技能竞赛")
+    assert (contest.combine, contest.time_scope) == ("milestone", "per_year")
+    rising = Target.objects.get(phrase="将科普经费列入同级财政预算，并逐年提高")
+    assert (rising.bound, rising.per_region, rising.time_scope) == ("year_on_year", True, "per_year")
+    assert Target.objects.get(code="T25").ceiling == 8 and Target.objects.get(code="T26").ceiling == 44
 
 
 def test_per_capita_funding_is_checked_per_region():

@@ -27,3 +27,11 @@ def fixed_url(name):
 def _forget_on_urlconf_change(setting, **kwargs):
     if setting == "ROOT_URLCONF":  # tests that swap URLconfs
         _reversed.cache_clear()
+
+
+@register.filter
+def number(value, places=4):
+    """A number as ``portal.numbers.number_text`` writes it (never 1E+1, never 2.2000)."""
+    from portal.numbers import number_text
+
+    return number_text(value, int(places))

@@ -70,6 +70,7 @@ class ReportRunSerializer(serializers.ModelSerializer):
             "kind",
             "kind_label",
             "cutoff",
+            "knowledge_date",
             "period",
             "period_label",
             "next_steps",
@@ -125,6 +126,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 "cutoff": serializers.DateField(),
                 "period": serializers.IntegerField(required=False, allow_null=True),
                 "next_steps": serializers.CharField(required=False, allow_blank=True),
+                "knowledge_date": serializers.DateField(required=False, allow_null=True),
             },
         ),
         responses={202: ReportRunSerializer},
@@ -144,11 +146,22 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 errors["period"] = _("报送期不存在。")
             else:
                 period = Period.objects.get(pk=raw_period)
+        raw_knowledge = data.get("knowledge_date")
+        knowledge_date = _parse_date(raw_knowledge)
+        if raw_knowledge not in (None, "") and knowledge_date is None:
+            errors["knowledge_date"] = _("数据认定日期格式不正确，应为 2024-01-15 这样的日期。")
         next_steps = data.get("next_steps") or ""
         if not isinstance(next_steps, str):
             errors["next_steps"] = _("下一步工作安排须为文字。")
             next_steps = ""
-        problems = check_request(plan, kind=kind, cutoff=cutoff, period=period, next_steps=next_steps)
+        problems = check_request(
+            plan,
+            kind=kind,
+            cutoff=cutoff,
+            period=period,
+            next_steps=next_steps,
+            knowledge_date=knowledge_date,
+        )
         problems.update(errors)  # an unknown period is that, not a missing one
         if raw_cutoff not in (None, "") and cutoff is None:
             problems["cutoff"] = _("数据截止日期格式不正确，应为 2023-12-31 这样的日期。")
@@ -156,7 +169,13 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise ValidationError({field: [message] for field, message in problems.items()})
         try:
             run, created = request_report(
-                plan, kind=kind, cutoff=cutoff, period=period, next_steps=next_steps, by=request.user
+                plan,
+                kind=kind,
+                cutoff=cutoff,
+                period=period,
+                next_steps=next_steps,
+                by=request.user,
+                knowledge_date=knowledge_date,
             )
         except DjangoValidationError as exc:  # the date changed between the two checks
             raise ValidationError(exc.message_dict) from exc

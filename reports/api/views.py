@@ -3,17 +3,18 @@
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal.api import PortalAutoSchema, body_value
-from reports.choices import RunTrigger
+from reports.choices import ProgressStatus, RunTrigger
 from reports.models import RollupRun, TargetSnapshot
 from reports.services import request_rollup
 from targets.api.serializers import TargetSerializer
 from targets.api.views import TargetViewSet
+from targets.presenters import api_number, standing_texts, status_label
 from tasks.models import Period
 from tasks.selectors import current_plan
 from units.choices import Role
@@ -36,52 +37,90 @@ def as_of_period(request):
 
 
 class TargetProgressSerializer(TargetSerializer):
+    """A target with its standing at the as-of period, in the same words and numbers as the pages
+    (``targets.presenters``): decimals as plain strings (never "2E+3"), the glossary's status."""
+
     as_of = serializers.SerializerMethodField()
+    baseline = serializers.SerializerMethodField()
     actual = serializers.SerializerMethodField()
     expected = serializers.SerializerMethodField()
     completion = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
     forecast = serializers.SerializerMethodField()
+    years_met = serializers.SerializerMethodField()
+    years_judged = serializers.SerializerMethodField()
+    regions_met = serializers.SerializerMethodField()
+    regions_total = serializers.SerializerMethodField()
+    texts = serializers.SerializerMethodField()
 
     class Meta(TargetSerializer.Meta):
         fields = [
             *TargetSerializer.Meta.fields,
             "as_of",
+            "baseline",
             "actual",
             "expected",
             "completion",
             "status",
+            "status_label",
             "forecast",
+            "years_met",
+            "years_judged",
+            "regions_met",
+            "regions_total",
+            "texts",
         ]
 
     def _snap(self, obj):
         snaps = getattr(obj, "current_snapshot", [])
         return snaps[0] if snaps else None
 
+    def _field(self, obj, name):
+        snap = self._snap(obj)
+        return getattr(snap, name) if snap else None
+
     def get_as_of(self, obj) -> str | None:
         snap = self._snap(obj)
         return snap.as_of.isoformat() if snap else None
 
-    def _decimal(self, obj, name):
-        snap = self._snap(obj)
-        value = getattr(snap, name) if snap else None
-        return None if value is None else str(value.normalize())
+    def get_baseline(self, obj) -> str | None:
+        return api_number(self._field(obj, "baseline"))
 
     def get_actual(self, obj) -> str | None:
-        return self._decimal(obj, "actual")
+        return api_number(self._field(obj, "actual"))
 
     def get_expected(self, obj) -> str | None:
-        return self._decimal(obj, "expected")
+        return api_number(self._field(obj, "expected"))
 
     def get_completion(self, obj) -> str | None:
-        return self._decimal(obj, "completion")
+        return api_number(self._field(obj, "completion"))
 
     def get_forecast(self, obj) -> str | None:
-        return self._decimal(obj, "forecast")
+        return api_number(self._field(obj, "forecast"))
 
-    def get_status(self, obj) -> str | None:
-        snap = self._snap(obj)
-        return snap.status if snap else "no_data"
+    def get_status(self, obj) -> str:
+        return self._field(obj, "status") or ProgressStatus.NO_DATA.value
+
+    def get_status_label(self, obj) -> str:
+        return status_label(self.get_status(obj))
+
+    def get_years_met(self, obj) -> int | None:
+        return self._field(obj, "years_met")
+
+    def get_years_judged(self, obj) -> int | None:
+        return self._field(obj, "years_judged")
+
+    def get_regions_met(self, obj) -> int | None:
+        return self._field(obj, "regions_met")
+
+    def get_regions_total(self, obj) -> int | None:
+        return self._field(obj, "regions_total")
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_texts(self, obj) -> dict:
+        """Every number as the pages write it (e.g. {"actual": "15万人次", "status": "滞后"})."""
+        return standing_texts(obj, self._snap(obj))
 
 
 @extend_schema(

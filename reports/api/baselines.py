@@ -1,0 +1,135 @@
+"""API of the targets' baselines (基期值): read by the office and viewers, entered by the office.
+
+The checks are ``targets.services.baseline_errors``, the same as the office's settings page; a
+saved baseline queues a roll-up, so every judgement that depends on it is made again.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from portal.api import body_value
+from reports.choices import RunTrigger
+from reports.services import request_rollup
+from targets.models import Target
+from targets.presenters import api_number
+from targets.services import set_baseline
+from tasks.selectors import current_plan
+from units.choices import Role
+from units.permissions import role_of
+
+
+class BaselinePermission(permissions.BasePermission):
+    """The office and viewers read; only the office enters a baseline."""
+
+    message = gettext_lazy("只有省纲要办和查阅人员可以查看基期值。")
+
+    def has_permission(self, request, view):
+        role = role_of(request.user)
+        if request.method in permissions.SAFE_METHODS:
+            return role in (Role.OFFICE, Role.VIEWER)
+        self.message = _("只有省纲要办可以录入基期值。")
+        return role == Role.OFFICE
+
+
+class BaselineSerializer(serializers.ModelSerializer):
+    target = serializers.CharField(source="code", read_only=True)
+    baseline_value = serializers.SerializerMethodField()
+    pending = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Target
+        fields = [
+            "target",
+            "name",
+            "phrase",
+            "baseline_value",
+            "baseline_year",
+            "baseline_source",
+            "baseline_demo",
+            "pending",
+        ]
+
+    def get_baseline_value(self, obj) -> str | None:
+        return api_number(obj.baseline_value)
+
+    def get_pending(self, obj) -> bool:
+        """基期值待录入: the rule needs a baseline and none has been entered."""
+        return obj.baseline_value is None
+
+
+class BaselineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Baselines of the targets whose rule measures progress from one (whole-plan level and
+    coverage targets); POST {"target": "T01", "value": "7.2", "year": 2020, "source": "…"}."""
+
+    serializer_class = BaselineSerializer
+    permission_classes = [permissions.IsAuthenticated, BaselinePermission]
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        wanted = [t.pk for t in Target.objects.filter(plan=current_plan()) if t.needs_baseline]
+        return Target.objects.filter(pk__in=wanted).order_by("sort_order")
+
+    @extend_schema(
+        request=inline_serializer(
+            "BaselineEntry",
+            {
+                "target": serializers.CharField(),
+                "value": serializers.DecimalField(max_digits=18, decimal_places=4),
+                "year": serializers.IntegerField(),
+                "source": serializers.CharField(),
+            },
+        ),
+        responses={201: BaselineSerializer},
+    )
+    def create(self, request):
+        code = body_value(request, "target")
+        target = Target.objects.filter(plan=current_plan(), code=str(code or "")).first()
+        if target is None:
+            raise ValidationError({"target": [_("目标指标不存在。")]})
+        errors = {}
+        value = _decimal(request.data.get("value"), errors)
+        year = _year(request.data.get("year"), errors)
+        source = request.data.get("source")
+        if source is not None and not isinstance(source, str):
+            errors["source"] = _("数据来源应为文字。")
+            source = None
+        if errors:
+            raise ValidationError({k: [v] for k, v in errors.items()})
+        try:
+            target = set_baseline(target, value=value, year=year, source=source or "", by=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError({k: [str(m) for m in v] for k, v in exc.message_dict.items()}) from exc
+        request_rollup(target.plan, trigger=RunTrigger.MANUAL, by=request.user)
+        return Response(BaselineSerializer(target).data, status=status.HTTP_201_CREATED)
+
+
+def _decimal(raw, errors):
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        errors["value"] = _("基期值应为数字。")
+        return None
+    if not value.is_finite() or abs(value) >= Decimal("1e14"):
+        errors["value"] = _("基期值应为数字。")
+        return None
+    return value
+
+
+def _year(raw, errors):
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) != 4:
+        errors["year"] = _("基期年份应为四位数字，如 2020。")
+        return None
+    return int(text)
