@@ -143,14 +143,14 @@ def _on_logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="units.auth.login_failed")
 def _on_login_failed(sender, credentials, request=None, **kwargs):
     # Django has already replaced the password in ``credentials`` with stars; only the name is kept.
-    # The directory's backend leaves its reason on the request (units.ldap.refuse).
-    refusal = getattr(request, "directory_refusal", None) if request is not None else None
+    # The directory's backends leave their reason on the request (units.ldap.refuse, units.oidc).
+    source, detail, username = getattr(request, "directory_refusal", None) or ("", "", "")
     record_event(
         AuthEventKind.LOGIN_FAILED,
-        username=str(credentials.get("username") or ""),
+        username=str(credentials.get("username") or username or ""),
         request=request,
-        source=refusal[0] if refusal else "",
-        detail=refusal[1] if refusal else "",
+        source=source,
+        detail=detail,
     )
 
 

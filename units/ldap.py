@@ -234,7 +234,7 @@ def refuse(request, reason: str, *, message: str | None = None):
     """Note why the directory refused a log-in: ``reason`` goes to the audit row (the failed log-in
     signal reads it), ``message``, if given, to the log-in page instead of the usual one."""
     if request is not None:
-        request.directory_refusal = (AuthSource.LDAP, reason)
+        request.directory_refusal = (AuthSource.LDAP, reason, "")
         if message:
             request.directory_message = message
 

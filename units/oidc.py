@@ -10,13 +10,15 @@ every other claim can be matched by an attribute rule.
 
 import logging
 
+import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from units.auth import load_user, record_event
+from units.auth import load_user
 from units.directory import DirectoryIdentity, DirectoryRefused, apply_identity, placement_for
-from units.models import AuthEventKind, AuthSource
+from units.models import AuthSource
 
 log = logging.getLogger("portal.auth")
 
@@ -50,8 +52,26 @@ def identity_from_claims(claims: dict) -> DirectoryIdentity:
     )
 
 
+def refuse(request, reason, username=""):
+    """Leave the reason for the failed log-in's audit row (units.auth._on_login_failed)."""
+    if request is not None:
+        request.directory_refusal = (AuthSource.OIDC, reason, username)
+
+
 class OIDCBackend(OIDCAuthenticationBackend):
     """mozilla-django-oidc's backend, with users found by "sub" and placed by the mapping."""
+
+    def authenticate(self, request, **kwargs):
+        """The library's code flow; a provider that cannot be reached, or a token that does not
+        verify, refuses the log-in (to the log-in page with a message) instead of an error page."""
+        try:
+            return super().authenticate(request, **kwargs)
+        except (SuspiciousOperation, requests.RequestException) as error:
+            unreachable = isinstance(error, requests.RequestException)
+            detail = _("无法连接统一身份认证服务") if unreachable else _("统一身份认证返回的令牌未通过校验")
+            refuse(request, detail)
+            log.warning("OIDC log-in failed: %s", error)
+            return None
 
     def verify_claims(self, claims):
         return bool(claims.get("sub")) and bool(claims.get(settings.OIDC_USERNAME_CLAIM))
@@ -65,13 +85,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         try:
             user, _changed = apply_identity(identity, placement_for(identity), request=request)
         except DirectoryRefused as error:
-            record_event(
-                AuthEventKind.LOGIN_FAILED,
-                username=identity.username,
-                request=request,
-                source=AuthSource.OIDC,
-                detail=error.message,
-            )
+            refuse(request, error.message, identity.username)
             log.warning("OIDC log-in of %s refused: %s", identity.username, error.message)
             return None
         return user
