@@ -395,3 +395,65 @@ def test_a_sync_that_finds_none_of_the_accounts_changes_nothing(client, director
     counts = sync_directory.delay().get()
     assert "error" in counts
     assert get_user_model().objects.filter(is_active=True, username__in=["zhangsan", "lisi"]).count() == 2
+
+
+# --- configuration and the office's mapping ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"LDAP_URL": "ldap.qh.gov.cn"}, "LDAP_URL"),
+        ({"LDAP_URL": "ldap://ldap.qh.gov.cn"}, "LDAP_USER_BASE"),
+        ({"LDAP_URL": "ldap://x", "LDAP_USER_BASE": "dc=x", "LDAP_USER_FILTER": "uid=*"}, "LDAP_USER_FILTER"),
+        (
+            {"LDAP_URL": "ldap://x", "LDAP_USER_BASE": "dc=x", "LDAP_CA_FILE": "/nonexistent.pem"},
+            "LDAP_CA_FILE",
+        ),
+        ({"LDAP_GROUP_MEMBER_FILTER": "(member={user})"}, "LDAP_GROUP_MEMBER_FILTER"),
+        ({"OIDC_RP_CLIENT_ID": "kepu"}, "OIDC_OP_TOKEN_ENDPOINT"),
+    ],
+)
+def test_a_wrong_directory_setting_stops_start_up_and_names_the_variable(env, named):
+    from tests.test_settings import load_settings
+
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+def test_with_no_directory_configured_only_local_accounts_exist(client, reporter):
+    from django.conf import settings
+
+    assert settings.LDAP_URLS == [] and not settings.OIDC_ENABLED
+    assert "units.ldap.LDAPBackend" not in settings.AUTHENTICATION_BACKENDS
+    assert log_in(client, "jyt-reporter", "pw-for-tests-1").status_code == 302
+    assert "统一身份认证" not in client.get(reverse("logout")).content.decode()
+
+
+def test_the_office_imports_mapping_rules_and_a_bad_row_changes_nothing(db):
+    import tablib
+
+    from units.admin import DirectoryMappingResource
+
+    headers = ["source", "kind", "attribute", "value", "unit", "role", "note"]
+    good = tablib.Dataset(
+        ["ldap", "group", "", "cn=kepu-jyt,ou=groups,dc=qh,dc=gov,dc=cn", "jyt", "", ""],
+        ["ldap", "attribute", "title", "处长", "", "approver", ""],
+        headers=headers,
+    )
+    result = DirectoryMappingResource().import_data(good, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert DirectoryMapping.objects.count() == 2
+
+    bad = tablib.Dataset(
+        ["ldap", "group", "", "cn=a,dc=x", "no-such-unit", "reporter", ""],
+        ["ldap", "group", "", "cn=b,dc=x", "", "", ""],  # gives neither unit nor role
+        ["ldap", "group", "", "cn=c,dc=x", "kx", "office", ""],  # the office belongs to no unit
+        ["ldap", "attribute", "", "jyt", "jyt", "", ""],  # an attribute rule without the attribute
+        headers=headers,
+    )
+    result = DirectoryMappingResource().import_data(bad, dry_run=False, raise_errors=False)
+    assert result.has_errors() or result.has_validation_errors()
+    assert len(result.invalid_rows) + len(result.row_errors()) == 4
+    assert DirectoryMapping.objects.count() == 2  # the import is one transaction: nothing half-applied
