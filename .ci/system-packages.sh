@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the portal needs at run time (WeasyPrint: pango, harfbuzz-subset, CJK fonts).
-# With --test-tools, also what the tests need (pdffonts/pdftotext, Chromium for browser tests).
+# With --test-tools, also what the tests need (pdffonts/pdftotext, Chromium for browser tests,
+# slapd and ldap-utils for the LDAP log-in tests: tests/test_ldap.py starts its own slapd).
 # Installs them when run as root; otherwise says exactly what to install.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
 if [[ "${1:-}" == "--test-tools" ]]; then
-  packages+=(poppler-utils chromium)
+  packages+=(poppler-utils chromium slapd ldap-utils)
 fi
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "非 Debian/Ubuntu 系统：请自行安装 pango、harfbuzz-subset 和 Noto CJK 字体。 (Not Debian: install pango, harfbuzz-subset and Noto CJK fonts yourself.)"

@@ -30,4 +30,6 @@ app.conf.beat_schedule = {
     "sweep-reports": {"task": "reports.sweep_reports", "schedule": crontab(minute="*/5")},
     # The full roll-up every night: the dashboard is right even if an approval's run was lost.
     "nightly-rollup": {"task": "reports.nightly_rollup", "schedule": crontab(hour=2, minute=30)},
+    # Directory accounts checked against the LDAP directory (nothing when LDAP_URL is unset).
+    "sync-directory": {"task": "units.sync_directory", "schedule": crontab(hour=3, minute=10)},
 }

@@ -67,3 +67,44 @@ def env_url(name: str, *, schemes: tuple[str, ...], default: str = "") -> str:
             f" ({name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}.)"
         )
     return value
+
+
+def env_url_list(name: str, *, schemes: tuple[str, ...]) -> list[str]:
+    """Read a comma-separated list of service URLs, each with one of ``schemes``."""
+    values = env_list(name)
+    for value in values:
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in schemes:
+            raise ImproperlyConfigured(
+                f"环境变量 {name} 应为以逗号分隔的、以 {' / '.join(s + '://' for s in schemes)} 开头的地址，"
+                f"其中 {value!r} 不是。 ({name} must be comma-separated URLs starting with"
+                f" {' or '.join(s + '://' for s in schemes)}.)"
+            )
+    return values
+
+
+def env_file(name: str) -> str:
+    """Read the path of a file that must exist (a CA certificate, ...); empty when unset."""
+    value = env_str(name)
+    if value and not os.path.isfile(value):
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 指向的文件 {value!r} 不存在或不是文件。 ({name} must name an existing file.)"
+        )
+    return value
+
+
+def env_ldap_filter(name: str, default: str) -> str:
+    """Read an LDAP search filter: one parenthesised expression with balanced parentheses."""
+    value = env_str(name, default)
+    depth = 0
+    for position, char in enumerate(value):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0 or (depth == 0 and position < len(value) - 1):
+            break
+    else:
+        if depth == 0 and value.startswith("("):
+            return value
+    raise ImproperlyConfigured(
+        f"环境变量 {name} 应为一个用括号括起来的 LDAP 过滤条件，如 (objectClass=inetOrgPerson)，当前值为 {value!r}。"
+        f" ({name} must be one LDAP filter in parentheses.)"
+    )

@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_file, env_int, env_ldap_filter, env_list, env_str, env_url, env_url_list
 
 
 def env_rate(name: str, default: str) -> str:
@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.security.SessionRefreshMiddleware",
+    # A directory user whom the mapping gives no unit and role sees only the page that says so.
+    "units.middleware.DirectoryMappingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -197,6 +199,79 @@ AXES_CLIENT_IP_CALLABLE = "units.auth.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # units.models.AuthEvent records log-ins and log-outs instead
 AXES_ENABLE_ACCESS_FAILURE_LOG = False  # ... and failures
+
+# Log-in with the intranet's directory (units/ldap.py): off until LDAP_URL is set. Local accounts
+# are tried first and never wait for the directory; see docs/admin-guide.md for OpenLDAP and
+# Active Directory examples.
+LDAP_URLS = env_url_list("LDAP_URL", schemes=("ldap", "ldaps"))
+LDAP_START_TLS = env_bool("LDAP_START_TLS", False)  # ldaps:// URLs use TLS from the start anyway
+LDAP_CA_FILE = env_file("LDAP_CA_FILE")  # the directory's CA certificate (PEM); the system's CAs if empty
+LDAP_CONNECT_TIMEOUT = env_int("LDAP_CONNECT_TIMEOUT", 3, minimum=1)
+LDAP_TIMEOUT = env_int("LDAP_TIMEOUT", 5, minimum=1)
+LDAP_BIND_DN = env_str("LDAP_BIND_DN")
+LDAP_BIND_PASSWORD = env_str("LDAP_BIND_PASSWORD")
+LDAP_USER_BASE = env_str("LDAP_USER_BASE")
+LDAP_USER_FILTER = env_ldap_filter("LDAP_USER_FILTER", "(objectClass=inetOrgPerson)")
+LDAP_USERNAME_ATTR = env_str("LDAP_USERNAME_ATTR", "uid")
+LDAP_FIRST_NAME_ATTR = env_str("LDAP_FIRST_NAME_ATTR", "givenName")
+LDAP_LAST_NAME_ATTR = env_str("LDAP_LAST_NAME_ATTR", "sn")
+LDAP_EMAIL_ATTR = env_str("LDAP_EMAIL_ATTR", "mail")
+LDAP_GROUP_BASE = env_str("LDAP_GROUP_BASE")
+LDAP_GROUP_FILTER = env_ldap_filter(
+    "LDAP_GROUP_FILTER", "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))"
+)
+LDAP_GROUP_MEMBER_FILTER = env_ldap_filter("LDAP_GROUP_MEMBER_FILTER", "(|(member={dn})(uniqueMember={dn}))")
+try:
+    LDAP_GROUP_MEMBER_FILTER.format(dn="", username="")
+except (KeyError, IndexError, ValueError):
+    raise ImproperlyConfigured(
+        f"环境变量 LDAP_GROUP_MEMBER_FILTER 只能使用 {{dn}} 和 {{username}} 两个占位符，当前值为 {LDAP_GROUP_MEMBER_FILTER!r}。"
+        " (LDAP_GROUP_MEMBER_FILTER may use only the {dn} and {username} placeholders.)"
+    ) from None
+if LDAP_URLS and not LDAP_USER_BASE:
+    raise ImproperlyConfigured(
+        "设置了 LDAP_URL 时必须设置 LDAP_USER_BASE（查找用户的目录位置，如 ou=people,dc=qh,dc=gov,dc=cn）。"
+        " (LDAP_USER_BASE must be set when LDAP_URL is.)"
+    )
+if LDAP_URLS:
+    AUTHENTICATION_BACKENDS.append("units.ldap.LDAPBackend")
+
+# Log-in with an OpenID Connect provider (units/oidc.py, mozilla-django-oidc): off until
+# OIDC_RP_CLIENT_ID is set; then the provider's endpoints are required.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_url("OIDC_OP_AUTHORIZATION_ENDPOINT", schemes=("https", "http"))
+OIDC_OP_TOKEN_ENDPOINT = env_url("OIDC_OP_TOKEN_ENDPOINT", schemes=("https", "http"))
+OIDC_OP_USER_ENDPOINT = env_url("OIDC_OP_USER_ENDPOINT", schemes=("https", "http"))
+OIDC_OP_JWKS_ENDPOINT = env_url("OIDC_OP_JWKS_ENDPOINT", schemes=("https", "http"))
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_VERIFY_SSL = True  # never off: the provider's certificate must verify
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 5, minimum=1)
+OIDC_CREATE_USER = True  # units.oidc creates the user only when the mapping allows it
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?oidc=failed"
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED:
+    required = {
+        "OIDC_RP_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "OIDC_OP_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+        "OIDC_OP_USER_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+    }
+    if OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")):
+        required["OIDC_OP_JWKS_ENDPOINT"] = OIDC_OP_JWKS_ENDPOINT
+    missing = [name for name, value in required.items() if not value]
+    if missing:
+        raise ImproperlyConfigured(
+            f"设置了 OIDC_RP_CLIENT_ID 时还必须设置：{'、'.join(missing)}。"
+            f" (With OIDC_RP_CLIENT_ID set, these must be set too: {', '.join(missing)}.)"
+        )
+    AUTHENTICATION_BACKENDS.append("units.oidc.OIDCBackend")
+# Whom a directory user without a unit and role should ask, shown on their page (e.g. a phone number).
+DIRECTORY_CONTACT = env_str("DIRECTORY_CONTACT")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -137,6 +137,8 @@ MATRIX = [
     get("accounts:lockout_list", NONE, *OFFICE_ONLY),
     get("accounts:lockout_unlock", NONE,                      LOGIN, 403,  403,   403, 403,  403,  405,   405),
     get("accounts:token_list", NONE, *ALL_200),
+    # only directory users without a unit and role see it (tests/test_ldap.py); everyone else is sent home
+    get("accounts:unmapped", NONE,                            LOGIN, 302,  302,   302, 302,  302,  302,   302),
     get("accounts:token_revoke", lambda w: [w.users["reporter"].pk], *POST_ONLY),
     get("targets:plan_detail", NONE, *ALL_200),
     get("targets:initiative_detail", lambda w: ["A1"], *ALL_200),

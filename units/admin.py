@@ -1,8 +1,8 @@
 from django.contrib import admin
-from import_export import resources, widgets
+from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
-from units.models import AuthEvent, Membership, Region, Unit
+from units.models import AuthEvent, DirectoryAccount, DirectoryMapping, Membership, Region, Unit
 
 
 class RegionResource(resources.ModelResource):
@@ -77,9 +77,9 @@ class UnitCodesWidget(widgets.ManyToManyWidget):
 class AuthEventAdmin(admin.ModelAdmin):
     """The log-in trail, read only: nobody edits an audit record."""
 
-    list_display = ["at", "kind", "username", "actor", "ip_address", "path"]
-    list_filter = ["kind"]
-    search_fields = ["username", "actor", "ip_address"]
+    list_display = ["at", "kind", "source", "username", "actor", "detail", "ip_address", "path"]
+    list_filter = ["kind", "source"]
+    search_fields = ["username", "actor", "ip_address", "detail"]
     date_hierarchy = "at"
 
     def has_add_permission(self, request):
@@ -89,4 +89,58 @@ class AuthEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DirectoryMappingResource(resources.ModelResource):
+    """Mapping rules in Excel: the unit by its code (an unknown code is an error), the role by its
+    value (reporter, approver, office, viewer). Re-importing a rule updates it."""
+
+    unit = fields.Field(
+        attribute="unit", column_name="unit", widget=widgets.ForeignKeyWidget(Unit, field="code")
+    )
+
+    class Meta:
+        model = DirectoryMapping
+        import_id_fields = ["source", "kind", "attribute", "value"]
+        fields = ["source", "kind", "attribute", "value", "unit", "role", "note"]
+        clean_model_instances = True  # choices, "unit or role", "attribute for attribute rules"
+        skip_unchanged = True
+        report_skipped = False
+
+    def before_import_row(self, row, **kwargs):
+        for name in ("source", "kind", "attribute", "value", "role", "note", "unit"):
+            if row.get(name) is None:
+                row[name] = ""
+            elif isinstance(row[name], str):
+                row[name] = row[name].strip()
+        row["source"] = row["source"] or "ldap"
+
+
+@admin.register(DirectoryMapping)
+class DirectoryMappingAdmin(ImportExportModelAdmin):
+    """目录映射: which directory group or attribute gives which unit and role (units/directory.py)."""
+
+    resource_classes = [DirectoryMappingResource]
+    list_display = ["value", "kind", "attribute", "source", "unit", "role", "note"]
+    list_filter = ["source", "kind", "role"]
+    search_fields = ["value", "attribute", "unit__code", "unit__short_name", "note"]
+    autocomplete_fields = ["unit"]
+    list_select_related = ["unit"]
+
+
+@admin.register(DirectoryAccount)
+class DirectoryAccountAdmin(admin.ModelAdmin):
+    """目录账号: who logs in through the directory, and why someone has no unit and role. Read only:
+    the directory, not the admin, says who they are."""
+
+    list_display = ["user", "source", "identifier", "disabled_by_directory", "mapping_problem", "checked_at"]
+    list_filter = ["source", "disabled_by_directory"]
+    search_fields = ["user__username", "identifier", "mapping_problem"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -36,7 +36,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from portal.sql import convert, converters_for
-from units.models import AuthEvent, AuthEventKind
+from units.models import AuthEvent, AuthEventKind, AuthSource
+from units.permissions import directory_account_of, membership_of, refused_for_want_of_mapping
 
 log = logging.getLogger("portal.auth")
 
@@ -81,30 +82,57 @@ def lockout_response(request, original_response=None, credentials=None):
     return response
 
 
-def record_event(kind, *, username="", request=None, actor=None):
-    """Write one AuthEvent and log it (INFO; a lock-out at WARNING)."""
+def record_event(kind, *, username="", request=None, actor=None, actor_label="", source="", detail=""):
+    """Write one AuthEvent and log it (INFO; a lock-out or a refusal by the directory at WARNING).
+
+    ``actor`` is the user who acted on someone else's account; ``actor_label`` names a job instead
+    (the daily directory check). ``source`` and ``detail``: see AuthEvent.
+    """
     username = (username or "")[:USERNAME_MAX]
     event = AuthEvent.objects.create(
         kind=kind,
         username=username,
-        actor=actor.get_username() if actor is not None else "",
+        actor=actor.get_username() if actor is not None else actor_label[:USERNAME_MAX],
         ip_address=client_ip(request) if request is not None else None,
         path=(getattr(request, "path", "") or "")[:255],
+        source=source,
+        detail=detail,
     )
-    level = logging.WARNING if kind == AuthEventKind.LOCKED_OUT else logging.INFO
+    level = logging.WARNING if kind in (AuthEventKind.LOCKED_OUT, AuthEventKind.DISABLED) else logging.INFO
     log.log(
         level,
-        "auth %s: %s",
+        "auth %s: %s%s",
         kind,
         username,
-        extra={"event": str(kind), "username": username, "actor": event.actor, "ip": event.ip_address},
+        f" ({detail})" if detail else "",
+        extra={
+            "event": str(kind),
+            "username": username,
+            "actor": event.actor,
+            "ip": event.ip_address,
+            "source": source,
+        },
     )
     return event
 
 
 @receiver(user_logged_in, dispatch_uid="units.auth.logged_in")
 def _on_logged_in(sender, request, user, **kwargs):
-    record_event(AuthEventKind.LOGIN, username=user.get_username(), request=request)
+    account = directory_account_of(user)
+    if account is None:
+        record_event(
+            AuthEventKind.LOGIN, username=user.get_username(), request=request, source=AuthSource.LOCAL
+        )
+    else:  # a directory log-in: the unit and role it gave, or why it gave none
+        membership = membership_of(user)
+        detail = account.mapping_problem or (str(membership) if membership is not None else "")
+        record_event(
+            AuthEventKind.LOGIN,
+            username=user.get_username(),
+            request=request,
+            source=account.source,
+            detail=detail,
+        )
 
 
 @receiver(user_logged_out, dispatch_uid="units.auth.logged_out")
@@ -115,7 +143,15 @@ def _on_logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="units.auth.login_failed")
 def _on_login_failed(sender, credentials, request=None, **kwargs):
     # Django has already replaced the password in ``credentials`` with stars; only the name is kept.
-    record_event(AuthEventKind.LOGIN_FAILED, username=str(credentials.get("username") or ""), request=request)
+    # The directory's backends leave their reason on the request (units.ldap.refuse, units.oidc).
+    source, detail, username = getattr(request, "directory_refusal", None) or ("", "", "")
+    record_event(
+        AuthEventKind.LOGIN_FAILED,
+        username=str(credentials.get("username") or username or ""),
+        request=request,
+        source=source,
+        detail=detail,
+    )
 
 
 @receiver(user_locked_out, dispatch_uid="units.auth.locked_out")
@@ -246,4 +282,13 @@ class PortalTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if refused_for_want_of_mapping(token.user):
+            raise exceptions.AuthenticationFailed(unmapped_message())
         return (token.user, token)
+
+
+def unmapped_message() -> str:
+    return _(
+        "您的统一身份认证账号还没有对应到本平台的单位和角色，暂时不能使用本平台。"
+        "请联系省纲要办，由其在管理后台“目录映射”中为您所在的组设置单位和角色。"
+    )

@@ -42,3 +42,23 @@ def is_office(user) -> bool:
 def can_read_everything(user) -> bool:
     """The office and viewers read every unit's data."""
     return role_of(user) in (Role.OFFICE, Role.VIEWER)
+
+
+def directory_account_of(user):
+    """The user's DirectoryAccount (their name, unit and role come from the directory), or None for
+    a local account. Cached on the user object; costs a query the first time."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.directory_account
+    except ObjectDoesNotExist:
+        return None
+
+
+def refused_for_want_of_mapping(user) -> bool:
+    """A directory user whom the office's mapping gives no unit and role may use nothing but the
+    page that says so (units.middleware) and gets 401 on the API. Local accounts without a role keep
+    what any logged-in user may read. Users with a membership cost no query here."""
+    if membership_of(user) is not None or user is None or not user.is_authenticated:
+        return False
+    return directory_account_of(user) is not None

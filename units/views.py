@@ -23,10 +23,17 @@ from rest_framework.response import Response
 
 from portal.mixins import RoleRequiredMixin
 from portal.security import ScopedRateThrottle
-from units.auth import issue_token, locked_accounts, lockout_message, revoke_token, unlock_account
+from units.auth import (
+    issue_token,
+    locked_accounts,
+    lockout_message,
+    revoke_token,
+    unlock_account,
+    unmapped_message,
+)
 from units.choices import Role
 from units.models import AuthEvent
-from units.permissions import is_office
+from units.permissions import directory_account_of, is_office, refused_for_want_of_mapping
 
 EVENTS_SHOWN = 200
 
@@ -111,6 +118,27 @@ class TokenRevokeView(LoginRequiredMixin, View):
         return redirect("accounts:token_list")
 
 
+class UnmappedView(LoginRequiredMixin, TemplateView):
+    """无法使用本平台: what a directory user whom the mapping gives no unit and role sees, and
+    nothing else (units.middleware); why, and whom to ask. Others are sent home."""
+
+    template_name = "units/unmapped.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not refused_for_want_of_mapping(request.user):
+            return redirect("home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        account = directory_account_of(self.request.user)
+        return super().get_context_data(
+            message=unmapped_message(),
+            problem=account.mapping_problem if account is not None else "",
+            contact=settings.DIRECTORY_CONTACT,
+            **kwargs,
+        )
+
+
 class ObtainTokenView(ObtainAuthToken):
     """POST username and password, get the user's API token (/api/v1/auth/token/).
 
@@ -127,7 +155,12 @@ class ObtainTokenView(ObtainAuthToken):
             200: inline_serializer("AuthTokenIssued", {"token": serializers.CharField()}),
             400: OpenApiResponse(
                 OpenApiTypes.OBJECT,
-                description="Wrong user name or password, or a field missing: the problems by field.",
+                description="Wrong user name or password, or a field missing: the problems by field; or the"
+                " directory could not be asked (detail).",
+            ),
+            403: OpenApiResponse(
+                inline_serializer("AuthTokenUnmapped", {"detail": serializers.CharField()}),
+                description="A directory account that the office's mapping gives no unit and role.",
             ),
             429: OpenApiResponse(
                 inline_serializer("AuthTokenRefused", {"detail": serializers.CharField()}),
@@ -149,6 +182,10 @@ class ObtainTokenView(ObtainAuthToken):
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
                     headers={"Retry-After": str(int(settings.AXES_COOLOFF_TIME.total_seconds()))},
                 )
+            if getattr(request, "directory_message", None):  # the directory is down, or refused the user
+                return Response({"detail": request.directory_message}, status=status.HTTP_400_BAD_REQUEST)
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        if refused_for_want_of_mapping(serializer.validated_data["user"]):
+            return Response({"detail": unmapped_message()}, status=status.HTTP_403_FORBIDDEN)
         token = issue_token(serializer.validated_data["user"], request=request)
         return Response({"token": token.key})
