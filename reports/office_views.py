@@ -29,7 +29,8 @@ class SettingsView(OfficeOnly, TemplateView):
 
     def get_context_data(self, **kwargs):
         plan = current_plan()
-        thresholds, _created = StatusThresholds.objects.get_or_create(plan=plan)
+        # read only: the defaults until the office first saves them (a GET never writes)
+        thresholds = StatusThresholds.objects.filter(plan=plan).first() or StatusThresholds(plan=plan)
         context = {
             "plan": plan,
             "thresholds_form": kwargs.pop("thresholds_form", None) or ThresholdsForm(instance=thresholds),

@@ -11,7 +11,8 @@ order of ``ROLES``:
 - office: a 纲要办审核员;
 - admin: a superuser without a membership (``role_of`` counts a superuser as the office).
 
-``LOGIN`` means "sent to the log-in page". A write (POST, PATCH) that a role may not make must
+``LOGIN`` means "sent to the log-in page". A GET never writes: no INSERT, UPDATE or DELETE (the
+session's expiry refresh aside), whoever asks. A write (POST, PATCH) that a role may not make must
 be refused (403, or 404 when the role cannot even see the object) and change nothing: each write
 runs in a savepoint that is rolled back afterwards, and the data it could touch is compared
 before and after. Every answer is also searched for what the role must not see: the narratives
@@ -28,8 +29,9 @@ from types import SimpleNamespace
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -563,8 +565,10 @@ def check_cell(client, row, role, world):
     where = f"{row.method} {url} as {role}"
     problems = []
     if row.method == "GET":
-        response = call(client, row, url, world)
+        with CaptureQueriesContext(connection) as queries:
+            response = call(client, row, url, world)
         changed = False
+        problems += [f"{where}: a GET writes: {sql[:120]}" for sql in writes(queries)]
     else:
         with transaction.atomic():
             before = state()
@@ -588,6 +592,20 @@ def check_cell(client, row, role, world):
         problems += [f"{where}: {leak}" for leak in leaks(role, response)]
     problems += [f"{where}: {problem}" for problem in list_problems(row, role, response, world)]
     return problems
+
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b|\bFOR (NO KEY )?UPDATE\b", re.IGNORECASE)
+
+
+def writes(queries):
+    """The statements of a request that write or lock rows, but the session's own bookkeeping
+    (Django slides the session's expiry every few minutes, see portal.security's
+    SessionRefreshMiddleware)."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if WRITE.search(q["sql"]) and "django_session" not in q["sql"].split("WHERE")[0]
+    ]
 
 
 def _changes_for(row):
