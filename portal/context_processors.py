@@ -1,65 +1,57 @@
 """Template context shared by every page."""
 
-import functools
-from functools import cached_property
-
 from django.conf import settings
-from django.db import connection
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.functional import SimpleLazyObject
+
+from units import policy
+
+# The policy's answers the menu and the pages' links show (``{% if may.can_review %}``).
+MENU_QUESTIONS = (
+    "is_unit_staff",
+    "can_see_dashboard",
+    "can_see_reports",
+    "can_review",
+    "can_manage_periods",
+    "can_manage_settings",
+    "can_manage_accounts",
+    "can_run_rollups",
+)
 
 
-@functools.cache
-def _badge_sql(office: bool) -> tuple[str, tuple]:
-    """The menu counts' SQL, built once per process (the querysets cost more to compile than the
-    query takes to run); the user's id is its first parameter. ``pending_review()`` is compiled
-    once with its parameters: it must not depend on the time or the user."""
+def _count(queryset, group):
+    """``queryset``'s row count as a subquery (0 when empty); ``group`` is a field every row
+    shares, so that the subquery is one row."""
+    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def badge_counts(user, review: bool) -> dict:
+    """The menu's counts in one query: the user's unread messages and, if ``review``, the forms
+    waiting for review."""
     from tasks.models import Notification, Submission
 
-    notification = Notification._meta
-    sql = [
-        f"(SELECT COUNT(*) FROM {notification.db_table}"
-        f" WHERE {notification.get_field('user').column} = %s"
-        f" AND {notification.get_field('read_at').column} IS NULL)"
-    ]
-    params = ()
-    if office:
-        part_sql, params = Submission.objects.pending_review().order_by().values("pk").query.sql_with_params()
-        sql.append(f"(SELECT COUNT(*) FROM ({part_sql}) AS counted)")
-    return "SELECT " + ", ".join(sql), tuple(params)
-
-
-class _Badges:
-    """The menu's counts (unread notifications; forms waiting for review, for the office), read in
-    one query the first time a page shows one of them."""
-
-    def __init__(self, user, office):
-        self.user = user
-        self.office = office
-
-    @cached_property
-    def counts(self):
-        sql, params = _badge_sql(self.office)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (self.user.pk, *params))
-            return cursor.fetchone()
-
-    def unread(self):
-        return self.counts[0]
-
-    def review(self):
-        return self.counts[1]
+    counts = {
+        "unread": _count(Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True), "user")
+    }
+    if review:
+        counts["review"] = _count(Submission.objects.pending_review(), "status")
+    return get_user_model().objects.filter(pk=user.pk).values(**counts).get()
 
 
 def portal(request):
-    """The site's name and the user's role, for the navigation bar."""
-    from units.choices import Role
-    from units.permissions import role_of
-
+    """The site's name, the policy's answers for the menu, and the menu's badge counts (read in
+    one query the first time a page shows one of them)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"PORTAL_DEBUG": settings.DEBUG, "user_role": None}
-    role = role_of(user)
-    badges = _Badges(user, office=role == Role.OFFICE)
-    context = {"PORTAL_DEBUG": settings.DEBUG, "user_role": role, "unread_count": badges.unread}
-    if role == Role.OFFICE:
-        context["review_count"] = badges.review
-    return context
+        return {"PORTAL_DEBUG": settings.DEBUG, "may": {}}
+    may = {question: policy.answer(question, user) for question in MENU_QUESTIONS}
+    counts = SimpleLazyObject(lambda: badge_counts(user, review=may["can_review"]))
+    return {
+        "PORTAL_DEBUG": settings.DEBUG,
+        "may": may,
+        "unread_count": lambda: counts["unread"],
+        "review_count": lambda: counts.get("review", 0),
+    }

@@ -1,17 +1,27 @@
 """View mixins shared by every app's pages."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 
-from units.permissions import role_of
+from units import policy
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-class RoleRequiredMixin(LoginRequiredMixin):
-    """Logged-in users with one of ``allowed_roles``; others get 403 (anonymous: log in)."""
+class PolicyRequiredMixin(LoginRequiredMixin):
+    """A page that asks the access policy (``units.policy``) before anything else.
 
-    allowed_roles: tuple = ()
+    ``permission`` names the question every request must pass (``"can_see_dashboard"``);
+    ``write_permission``, if set, the one a POST must pass as well (a page the office and viewers
+    read but only the office changes). Anonymous users are sent to log in; others get 403 with the
+    question's refusal message (``units.policy.REFUSAL_OF``).
+    """
+
+    permission = "is_logged_in"
+    write_permission = None
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and role_of(request.user) not in self.allowed_roles:
-            raise PermissionDenied
+        if request.user.is_authenticated:
+            policy.ask(self.permission, request.user)
+            if self.write_permission and request.method not in SAFE_METHODS:
+                policy.ask(self.write_permission, request.user)
         return super().dispatch(request, *args, **kwargs)

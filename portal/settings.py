@@ -76,8 +76,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Django's database sessions, read with a precompiled statement (portal/sessions.py).
-SESSION_ENGINE = "portal.sessions"
+# Django's database sessions (the table django_session).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Sessions end after SESSION_COOKIE_AGE seconds without a request (the expiry slides with each
 # request), and by default when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
@@ -345,11 +345,11 @@ REST_FRAMEWORK = {
         "units.auth.PortalTokenAuthentication",  # DRF's, membership loaded with the user
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.permissions.PolicyPermission"],  # asks units.policy
     "DEFAULT_FILTER_BACKENDS": ["portal.api.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "portal.api.PortalAutoSchema",  # documents our 400/401/403/404/429 answers
+    "DEFAULT_SCHEMA_CLASS": "portal.schema.PortalAutoSchema",  # documents our 400/401/403/404/429 answers
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     # Rates are read at each request (portal.security), so tests can change them.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -370,7 +370,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Read the plan, targets and progress of the Qinghai scientific-literacy plan.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["portal.permissions.PolicyPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

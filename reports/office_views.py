@@ -2,14 +2,13 @@
 regions' own baselines)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from portal.mixins import RoleRequiredMixin
+from portal.mixins import PolicyRequiredMixin
 from reports.choices import RunTrigger
 from reports.forms import (
     ExternalFigureForm,
@@ -24,12 +23,10 @@ from targets.models import ExternalFigure, RegionBaseline, Target, TargetWaypoin
 from targets.services import set_baseline
 from tasks.models import Period
 from tasks.selectors import current_plan
-from units.choices import Role
-from units.permissions import role_of
 
 
-class OfficeOnly(RoleRequiredMixin):
-    allowed_roles = (Role.OFFICE,)
+class OfficeOnly(PolicyRequiredMixin):
+    permission = "can_manage_settings"
 
 
 class SettingsView(OfficeOnly, TemplateView):
@@ -39,7 +36,8 @@ class SettingsView(OfficeOnly, TemplateView):
 
     def get_context_data(self, **kwargs):
         plan = current_plan()
-        thresholds, _created = StatusThresholds.objects.get_or_create(plan=plan)
+        # read only: the defaults until the office first saves them (a GET never writes)
+        thresholds = StatusThresholds.objects.filter(plan=plan).first() or StatusThresholds(plan=plan)
         context = {
             "plan": plan,
             "thresholds_form": kwargs.pop("thresholds_form", None) or ThresholdsForm(instance=thresholds),
@@ -129,11 +127,12 @@ class WaypointDeleteView(OfficeOnly, View):
         return redirect("reports_office:settings")
 
 
-class RollupRunsView(RoleRequiredMixin, TemplateView):
+class RollupRunsView(PolicyRequiredMixin, TemplateView):
     """汇总任务: the runs with their status and timing; the office can start one."""
 
     template_name = "reports/rollup_runs.html"
-    allowed_roles = (Role.OFFICE, Role.VIEWER)
+    permission = "can_see_dashboard"
+    write_permission = "can_run_rollups"
 
     def get_context_data(self, **kwargs):
         plan = current_plan()
@@ -144,8 +143,6 @@ class RollupRunsView(RoleRequiredMixin, TemplateView):
         )
 
     def post(self, request):
-        if role_of(request.user) != Role.OFFICE:
-            raise PermissionDenied
         plan = current_plan()
         period_id = request.POST.get("period") or None
         period = None

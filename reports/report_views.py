@@ -7,7 +7,6 @@ inline script), so whoever requested a report sees it finish without reloading.
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -18,15 +17,14 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from portal.mixins import RoleRequiredMixin
+from portal.mixins import PolicyRequiredMixin
 from reports import pdf
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun
 from reports.report_jobs import NEXT_STEPS_MAX, check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
-from units.choices import Role
-from units.permissions import role_of
+from units import policy
 
 RUNS_SHOWN = 50
 
@@ -97,10 +95,11 @@ class ReportRequestForm(forms.Form):
         return cleaned
 
 
-class ReportAccessMixin(RoleRequiredMixin):
+class ReportAccessMixin(PolicyRequiredMixin):
     """The office and viewers; the office alone requests reports."""
 
-    allowed_roles = (Role.OFFICE, Role.VIEWER)
+    permission = "can_see_reports"
+    write_permission = "can_manage_reports"
 
 
 def status_payload(run):
@@ -137,14 +136,12 @@ class ReportListView(ReportAccessMixin, TemplateView):
         runs = list(ReportRun.objects.select_related("period", "requested_by")[:RUNS_SHOWN])
         return super().get_context_data(
             form=form,
-            can_request=role_of(self.request.user) == Role.OFFICE,
+            can_request=policy.can_manage_reports(self.request.user),
             runs=[(run, status_payload(run)) for run in runs],
             **kwargs,
         )
 
     def post(self, request):
-        if role_of(request.user) != Role.OFFICE:
-            raise PermissionDenied
         plan = current_plan()
         form = ReportRequestForm(request.POST, plan=plan)
         if not form.is_valid():

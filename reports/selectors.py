@@ -267,11 +267,6 @@ def initiative_structure(plan, code):
     )
 
 
-def leads_initiative(unit_id, initiative):
-    """Whether the unit leads the initiative or one of its parts (uses the prefetched rows)."""
-    return any(a.role == AssignmentRole.LEAD and a.unit_id == unit_id for a in initiative.assignments.all())
-
-
 def approved_lines(initiative, period):
     """The approved lines of an initiative's measures in a period, with unit and measure."""
     return list(

@@ -8,8 +8,6 @@ period that has ended and has snapshots. Charts are server-side SVG (``reports.c
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -20,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from portal.mixins import RoleRequiredMixin
+from portal.mixins import PolicyRequiredMixin
 from portal.numbers import percent_text
 from portal.text import bracketed, clauses, labelled
 from reports import charts, evaluation, page_cache, selectors
@@ -29,9 +27,9 @@ from targets import presenters
 from targets.choices import Combine, MeasureKind, TimeScope
 from tasks.choices import InitiativeKind, MeasureStatus, SubmissionStatus, Timeliness
 from tasks.selectors import split_assignments
-from units.choices import RegionLevel, Role
+from units import policy
+from units.choices import RegionLevel
 from units.models import Region, Unit
-from units.permissions import membership_of, role_of
 
 HUNDRED = Decimal(100)
 
@@ -232,10 +230,10 @@ class PeriodMixin:
         }
 
 
-class DashboardAccessMixin(RoleRequiredMixin):
+class DashboardAccessMixin(PolicyRequiredMixin):
     """The office and viewers (leaders) read every page of the dashboard."""
 
-    allowed_roles = (Role.OFFICE, Role.VIEWER)
+    permission = "can_see_dashboard"
 
 
 def _period_param(value):
@@ -260,7 +258,7 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
             _period_param(self.request.GET.get("period")),
             timezone.localdate().isoformat(),
             get_language(),
-            role_of(self.request.user),
+            "office" if policy.can_run_rollups(self.request.user) else "reader",  # the body's links
         )
         version, body = page_cache.lookup(key)
         if body is None:
@@ -324,7 +322,7 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
         return context
 
 
-class InitiativeView(LoginRequiredMixin, PeriodMixin, TemplateView):
+class InitiativeView(PolicyRequiredMixin, PeriodMixin, TemplateView):
     """An initiative: its targets with small trend charts, its measures' progress, its units and
     the approved narratives of the chosen period. The office and viewers see it; so do the
     staff of a lead unit (牵头单位视图, read only)."""
@@ -336,16 +334,8 @@ class InitiativeView(LoginRequiredMixin, PeriodMixin, TemplateView):
         initiative = selectors.initiative_structure(self.plan, kwargs["code"])
         if initiative is None:
             raise Http404(_("没有这个行动或工程。"))
-        membership = membership_of(request.user)
-        role = role_of(request.user)
-        self.lead_view = False
-        if role not in (Role.OFFICE, Role.VIEWER):
-            if role in (Role.REPORTER, Role.APPROVER) and selectors.leads_initiative(
-                membership.unit_id, initiative
-            ):
-                self.lead_view = True
-            else:
-                raise PermissionDenied
+        policy.require(policy.can_see_initiative(request.user, initiative))
+        self.lead_view = policy.is_lead_view(request.user, initiative)
         self.initiative = initiative
         return self.render_to_response(self.get_context_data(**kwargs))
 
@@ -606,9 +596,10 @@ def _explain_increment(target, period, shown, current, history):
     return rule, text
 
 
-class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
+class TargetView(PolicyRequiredMixin, PeriodMixin, TemplateView):
     """A target: trend chart, contributions by unit (and by region), the combination rule with
-    a worked example, and the units behind a lagging target."""
+    a worked example, and the units behind a lagging target. The office and viewers see every
+    target; the staff of a lead unit those of the initiatives it leads (without drill-downs)."""
 
     template_name = "reports/target.html"
 
@@ -617,6 +608,8 @@ class TargetView(DashboardAccessMixin, PeriodMixin, TemplateView):
         target = selectors.target_with_related(self.plan, self.kwargs["code"])
         if target is None:
             raise Http404(_("没有这个目标指标。"))
+        policy.require(policy.can_see_progress(self.request.user, target), "see_dashboard")
+        kwargs["link_units"] = policy.can_see_dashboard(self.request.user)
         context = super().get_context_data(target=target, **self.period_context(), **kwargs)
         if period is None:
             return context
@@ -953,7 +946,7 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
         return context
 
 
-class EvaluationRulesView(LoginRequiredMixin, TemplateView):
+class EvaluationRulesView(PolicyRequiredMixin, TemplateView):
     """目标指标评估口径: how every target is judged, with a worked example (docs/evaluation.md)."""
 
     template_name = "reports/evaluation_rules.html"

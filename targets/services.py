@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,14 @@ def reports_region_funding(unit):
     return unit.kind == UnitKind.LOCAL_GOVERNMENT and unit.region_id is not None
 
 
+def planned_figures(unit, period):
+    """The figure lines and the region's funding line a unit's form for the period has, unsaved
+    (read only): ([TargetFigure], RegionFigure or None)."""
+    figures = [TargetFigure(target=target) for target in reported_targets(unit, period.plan)]
+    region = RegionFigure(region=unit.region) if reports_region_funding(unit) else None
+    return figures, region
+
+
 @receiver(signals.submission_created)
 def add_figure_lines(sender, submission, **kwargs):
     """Give a new (or still editable) form a figure line per target the unit reports."""
@@ -56,6 +65,13 @@ def add_figure_lines(sender, submission, **kwargs):
         and not RegionFigure.objects.filter(submission=submission).exists()
     ):
         RegionFigure.objects.create(submission=submission, region_id=submission.unit.region_id)
+
+
+@receiver(m2m_changed, sender=Target.reporting_units.through, dispatch_uid="targets.reporting_units")
+def reporting_units_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A unit that starts reporting a target gets its figure line in its open editable forms."""
+    if action == "post_add":  # reverse: unit.reported_targets.add(target), the unit is ``instance``
+        task_services.sync_open_forms([instance.pk] if reverse else list(pk_set))
 
 
 def _number(raw, label, errors, *, whole=False, maximum=None):

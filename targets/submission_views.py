@@ -5,31 +5,42 @@ It lives in ``targets`` because it edits both the measure lines (tasks) and the 
 """
 
 import json
+import re
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views import View
 from django.views.generic import TemplateView
 
+from portal.mixins import PolicyRequiredMixin
 from portal.numbers import plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
-from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
+from targets.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
 from tasks import services as task_services
-from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
+from tasks.choices import MeasureStatus, PeriodState
 from tasks.models import MeasureLine, Period, Submission
-from units.choices import Role
+from units import policy
 from units.models import Unit
-from units.permissions import role_of, unit_of
 
 LINE_FIELDS = task_services.LINE_FIELDS
+
+
+# A row of a form not yet saved has no id: its fields are named after what it reports instead,
+# m<measure id>, w<work point id> (lines) and t<target id> (figures).
+NEW_ROW_KEY = re.compile(r"[mwt][0-9]{1,18}\Z")
+
+
+def _row_key(raw):
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    return raw if NEW_ROW_KEY.match(raw) else None
 
 
 def parse_form(post):
@@ -38,39 +49,43 @@ def parse_form(post):
     for key, value in post.items():
         value = value.replace("\x00", "")  # a NUL is never meant, and PostgreSQL cannot store one
         parts = key.split("-")
-        if parts[0] == "line" and len(parts) == 3 and parts[1].isdigit() and parts[2] in LINE_FIELDS:
-            lines.setdefault(int(parts[1]), {})[parts[2]] = value.strip() if parts[2] != "status" else value
-        elif parts[0] == "fig" and len(parts) == 3 and parts[1].isdigit() and parts[2] in FIGURE_FIELDS:
-            figures.setdefault(int(parts[1]), {})[parts[2]] = value
+        row = _row_key(parts[1]) if len(parts) == 3 else None
+        if parts[0] == "line" and row is not None and parts[2] in LINE_FIELDS:
+            lines.setdefault(row, {})[parts[2]] = value.strip() if parts[2] != "status" else value
+        elif parts[0] == "fig" and row is not None and parts[2] in FIGURE_FIELDS:
+            figures.setdefault(row, {})[parts[2]] = value
         elif parts[0] == "region" and len(parts) == 2 and parts[1] in REGION_FIELDS:
             region[parts[1]] = value
     return lines, figures, region or None
 
 
-class SubmissionStartView(LoginRequiredMixin, View):
-    """Open (creating if need be) the unit's form for a period."""
-
-    def get(self, request, unit_code, period_pk):
-        unit = get_object_or_404(Unit, code=unit_code)
-        period = get_object_or_404(Period, pk=period_pk)
-        role = role_of(request.user)
-        if role in (Role.REPORTER, Role.APPROVER):
-            if unit_of(request.user) != unit:
-                raise Http404
-            existing = Submission.objects.filter(unit=unit, period=period).first()
-            if existing is None and period.state != PeriodState.OPEN:
-                messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
-                return redirect("tasks:inbox")
-            submission = existing or task_services.ensure_submission(unit, period, by=request.user)
-            return redirect("targets:submission_detail", pk=submission.pk)
-        submission = Submission.objects.visible_to(request.user).filter(unit=unit, period=period).first()
-        if submission is None:
-            raise Http404(_("该单位尚未填报本期报送表。"))
-        return redirect("targets:submission_detail", pk=submission.pk)
+def _new_row_key(row):
+    """The field-name key of an unsaved line or figure (see NEW_ROW_KEY)."""
+    if isinstance(row, TargetFigure):
+        return f"t{row.target_id}"
+    return f"m{row.measure_id}" if row.measure_id else f"w{row.work_point_id}"
 
 
-class SubmissionDetailView(LoginRequiredMixin, TemplateView):
-    """The form: editable for the unit's staff while it is a draft or returned, read-only otherwise."""
+def _to_row_ids(submission, rows_by_key, kind):
+    """Posted rows keyed m…/w…/t… (a form saved for the first time) keyed by the ids of the rows
+    just created; rows that are not (or no longer) in the form are dropped."""
+    if not rows_by_key:
+        return rows_by_key
+    saved = submission.lines.all() if kind == "line" else submission.figures.all()
+    ids = {_new_row_key(row): row.pk for row in saved}
+    result = {}
+    for key, fields in rows_by_key.items():
+        row_id = ids.get(key) if isinstance(key, str) else None
+        if row_id is not None:
+            result[row_id] = fields
+    return result
+
+
+class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
+    """The form: editable for the unit's staff while it is a draft or returned, read-only otherwise.
+
+    Viewing it never writes: lines assigned since the form was created join it when the
+    assignment is made (``tasks.services.sync_open_forms``)."""
 
     template_name = "targets/submission_form.html"
 
@@ -82,16 +97,11 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         self.submission = self.get_submission()
-        if task_services.can_edit(request.user, self.submission):
-            task_services.ensure_submission(self.submission.unit, self.submission.period, by=request.user)
         return super().get(request, *args, **kwargs)
 
-    def get_context_data(self, posted=None, errors=None, changes=None, **kwargs):
-        # Before reading the form: a refused save lists what others changed after this moment.
-        loaded_at = timezone.now().isoformat()
+    def form_rows(self):
+        """(lines, figures, region figure, evidence, events) of the form as stored."""
         submission = self.submission
-        user = self.request.user
-        role = role_of(user)
         lines = list(
             submission.lines.select_related("measure__initiative", "measure__part", "work_point").order_by(
                 "sort_order"
@@ -99,15 +109,26 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         )
         figures = list(submission.figures.select_related("target").order_by("target__sort_order"))
         region_figure = RegionFigure.objects.filter(submission=submission).select_related("region").first()
+        for row in lines + figures:
+            row.key = row.pk
+        evidence = list(submission.evidence.select_related("uploaded_by"))
+        return lines, figures, region_figure, evidence, list(submission.events.select_related("actor"))
+
+    def get_context_data(self, posted=None, errors=None, changes=None, **kwargs):
+        # Before reading the form: a refused save lists what others changed after this moment.
+        loaded_at = timezone.now().isoformat()
+        submission = self.submission
+        user = self.request.user
+        lines, figures, region_figure, evidence, events = self.form_rows()
         # The stored values the page is loaded with, posted back with every save: the base of the
         # field-by-field merge when someone saved the form in between (targets.services.save_form).
         form_base = json.dumps(form_values(lines, figures, region_figure), ensure_ascii=False)
         if posted is not None:  # re-show what the user typed after a refused save
             for line in lines:
-                for field, value in posted[0].get(line.pk, {}).items():
+                for field, value in posted[0].get(line.key, {}).items():
                     setattr(line, field, value)
             for figure in figures:
-                for field, value in posted[1].get(figure.pk, {}).items():
+                for field, value in posted[1].get(figure.key, {}).items():
                     setattr(figure, "posted_" + field, value)
             if region_figure is not None and posted[2]:
                 for field, value in posted[2].items():
@@ -118,19 +139,17 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             if not groups or groups[-1][0] != title:
                 groups.append((title, []))
             groups[-1][1].append(line)
-        can_edit = task_services.can_edit(user, submission)
-        is_unit_approver = role == Role.APPROVER and unit_of(user) == submission.unit
         return super().get_context_data(
             submission=submission,
             line_groups=groups,
             figures=figures,
             region_figure=region_figure,
-            evidence=list(submission.evidence.select_related("uploaded_by")),
-            events=list(submission.events.select_related("actor")),
-            can_edit=can_edit,
-            can_submit=can_edit and is_unit_approver,
-            can_review=role == Role.OFFICE and submission.status == SubmissionStatus.SUBMITTED,
-            can_reopen=role == Role.OFFICE and submission.status == SubmissionStatus.APPROVED,
+            evidence=evidence,
+            events=events,
+            can_edit=policy.can_edit(user, submission),
+            can_submit=policy.can_submit(user, submission),
+            can_review=policy.can_review(user, submission),
+            can_reopen=policy.can_reopen(user, submission),
             statuses=MeasureStatus.choices,
             combine=Combine,
             loaded_at=loaded_at,
@@ -142,8 +161,12 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         self.submission = self.get_submission()
-        if not task_services.can_edit(request.user, self.submission):
-            raise PermissionDenied(_("这张报送表您不能修改。"))
+        policy.require(policy.can_edit(request.user, self.submission), "edit_page")
+        return self.save(request, lambda lines, figures, base: (self.submission.pk, lines, figures, base))
+
+    def save(self, request, prepare):
+        """Save the posted form. ``prepare(lines, figures, base)`` gives the id of the form to save
+        and the rows keyed by row id (the first save creates the form there, in this transaction)."""
         autosave = request.headers.get("X-Autosave") == "1"
         lines, figures, region = parse_form(request.POST)
         try:
@@ -152,20 +175,25 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             version = 0
         since = _loaded_at(request.POST.get("loaded_at"))
         try:
-            submission = save_form(
-                self.submission.pk,
-                by=request.user,
-                version=version,
-                base=_posted_base(request.POST.get("base")),
-                lines=lines,
-                figures=figures,
-                region=region,
-            )
+            with transaction.atomic():
+                pk, row_lines, row_figures, base = prepare(
+                    lines, figures, _posted_base(request.POST.get("base"))
+                )
+                submission = save_form(
+                    pk,
+                    by=request.user,
+                    version=version,
+                    base=base,
+                    lines=row_lines,
+                    figures=row_figures,
+                    region=region,
+                )
         except task_services.StaleEdit as exc:
-            changes = changes_since(self.submission, since, request.user)
+            changes = changes_since(exc.submission, since, request.user) if self.submission.pk else []
             if autosave:
                 return JsonResponse({"ok": False, "stale": True, "message": str(exc)}, status=409)
-            self.submission.refresh_from_db()
+            if self.submission.pk:
+                self.submission.refresh_from_db()
             # Show the others' newer values where the user had left the field alone.
             for kind, row_id, field in exc.kept:
                 typed = region if kind == "region" else (lines if kind == "line" else figures).get(row_id)
@@ -214,6 +242,66 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
         return redirect("targets:submission_detail", pk=submission.pk)
 
 
+class SubmissionStartView(SubmissionDetailView):
+    """A unit's form for a period: the stored form if there is one; else, for the unit's staff
+    while the period is open, the empty form read from the unit's assignments, written nowhere
+    until its first save (a POST here creates the form and saves it in one transaction)."""
+
+    def get_target(self):
+        unit = get_object_or_404(Unit.objects.select_related("region"), code=self.kwargs["unit_code"])
+        period = get_object_or_404(Period.objects.select_related("plan"), pk=self.kwargs["period_pk"])
+        existing = Submission.objects.visible_to(self.request.user).filter(unit=unit, period=period).first()
+        return unit, period, existing
+
+    def get(self, request, *args, **kwargs):
+        unit, period, existing = self.get_target()
+        if existing is not None:
+            return redirect("targets:submission_detail", pk=existing.pk)
+        self.submission = Submission(unit=unit, period=period)
+        if not policy.can_edit(request.user, self.submission):
+            raise Http404(_("该单位尚未填报本期报送表。"))
+        if period.state != PeriodState.OPEN:
+            messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
+            return redirect("tasks:inbox")
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request, *args, **kwargs):
+        unit, period, existing = self.get_target()
+        self.submission = Submission(unit=unit, period=period)
+        if not policy.can_edit(request.user, self.submission):
+            raise Http404(_("该单位尚未填报本期报送表。"))
+        if existing is None and period.state != PeriodState.OPEN:
+            messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
+            return redirect("tasks:inbox")
+
+        def prepare(lines, figures, base):
+            submission = task_services.ensure_submission(unit, period, by=request.user)  # the first save
+            base_lines, base_figures, base_region = base if base is not None else ({}, {}, {})
+            return (
+                submission.pk,
+                _to_row_ids(submission, lines, "line"),
+                _to_row_ids(submission, figures, "figure"),
+                (
+                    _to_row_ids(submission, base_lines, "line"),
+                    _to_row_ids(submission, base_figures, "figure"),
+                    base_region,
+                )
+                if base is not None
+                else None,
+            )
+
+        return self.save(request, prepare)
+
+    def form_rows(self):
+        """The planned lines and figures, unsaved, keyed by what they report."""
+        unit, period = self.submission.unit, self.submission.period
+        lines = task_services.planned_lines(unit, period)
+        figures, region_figure = planned_figures(unit, period)
+        for row in lines + figures:
+            row.key = _new_row_key(row)
+        return lines, figures, region_figure, [], []
+
+
 def _text(value):
     return "" if value is None else (plain(value) if isinstance(value, Decimal) else str(value))
 
@@ -223,13 +311,13 @@ def form_values(lines, figures, region_figure):
     values = {}
     for line in lines:
         for field in LINE_FIELDS:
-            values[f"line-{line.pk}-{field}"] = _text(getattr(line, field))
+            values[f"line-{line.key}-{field}"] = _text(getattr(line, field))
     for figure in figures:
         for field in FIGURE_FIELDS:
             value = getattr(figure, field)
             if field == "done":
                 value = "" if value is None else ("yes" if value else "no")
-            values[f"fig-{figure.pk}-{field}"] = _text(value)
+            values[f"fig-{figure.key}-{field}"] = _text(value)
     if region_figure is not None:
         for field in REGION_FIELDS:
             values[f"region-{field}"] = _text(getattr(region_figure, field))
@@ -355,10 +443,7 @@ class SubmissionHistoryView(SubmissionDetailView):
     """Every change to every line and figure of a submission, newest first."""
 
     template_name = "targets/submission_history.html"
-
-    def get(self, request, *args, **kwargs):
-        self.submission = self.get_submission()
-        return TemplateView.get(self, request, *args, **kwargs)
+    http_method_names = ["get", "head", "options"]
 
     def get_context_data(self, **kwargs):
         submission = self.submission

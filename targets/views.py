@@ -1,10 +1,10 @@
 """Pages that show the plan: its initiatives, measures, units and targets."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
+from portal.mixins import PolicyRequiredMixin
 from targets.filtersets import TargetFilterSet
 from targets.selectors import group_by_initiative, targets_for_plan
 from tasks.choices import AssignmentRole, InitiativeKind
@@ -32,7 +32,7 @@ def _decorate(initiative, targets_by_initiative):
     return initiative
 
 
-class PlanDetailView(LoginRequiredMixin, TemplateView):
+class PlanDetailView(PolicyRequiredMixin, TemplateView):
     """The plan at a glance: 13 initiatives with their measures, units and targets."""
 
     template_name = "targets/plan_detail.html"
@@ -54,7 +54,7 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
         )
 
 
-class InitiativeDetailView(LoginRequiredMixin, TemplateView):
+class InitiativeDetailView(PolicyRequiredMixin, TemplateView):
     template_name = "targets/initiative_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -65,7 +65,7 @@ class InitiativeDetailView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(plan=plan, initiative=initiative, **kwargs)
 
 
-class TargetListView(LoginRequiredMixin, ListView):
+class TargetListView(PolicyRequiredMixin, ListView):
     template_name = "targets/target_list.html"
     context_object_name = "targets"
 
@@ -77,7 +77,7 @@ class TargetListView(LoginRequiredMixin, ListView):
         return super().get_context_data(filterset=self.filterset, **kwargs)
 
 
-class TargetDetailView(LoginRequiredMixin, DetailView):
+class TargetDetailView(PolicyRequiredMixin, DetailView):
     template_name = "targets/target_detail.html"
     context_object_name = "target"
     slug_field = "code"
@@ -87,7 +87,7 @@ class TargetDetailView(LoginRequiredMixin, DetailView):
         return targets_for_plan(_plan_or_404())
 
 
-class UnitListView(LoginRequiredMixin, ListView):
+class UnitListView(PolicyRequiredMixin, ListView):
     template_name = "targets/unit_list.html"
     context_object_name = "units"
 
@@ -95,7 +95,7 @@ class UnitListView(LoginRequiredMixin, ListView):
         return Unit.objects.select_related("region").order_by("kind", "sort_order", "code")
 
 
-class UnitDetailView(LoginRequiredMixin, DetailView):
+class UnitDetailView(PolicyRequiredMixin, DetailView):
     """What a unit leads, what it is responsible for, and which targets it reports."""
 
     template_name = "targets/unit_detail.html"

@@ -356,28 +356,14 @@ class DeadlineExtension(models.Model):
 
 class SubmissionQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Submissions a user may read: the office and viewers all, unit staff their unit's.
+        """Submissions a user may read (``units.policy.unit_scope``): the office and viewers all,
+        unit staff their unit's, others none.
 
         (A lead unit reads its initiative's approved lines through the dashboard's lead-unit view,
         not through other units' forms.)"""
-        from units.permissions import can_read_everything, unit_of
+        from units.policy import unit_scope
 
-        if can_read_everything(user):
-            return self
-        unit = unit_of(user)
-        if unit is None:
-            return self.none()
-        return self.filter(unit=unit)
-
-    def editable_by(self, user):
-        """Submissions whose lines the user may change: their own unit's drafts and returned forms."""
-        from units.choices import Role
-        from units.permissions import membership_of
-
-        membership = membership_of(user)
-        if membership is None or membership.role not in (Role.REPORTER, Role.APPROVER):
-            return self.none()
-        return self.filter(unit=membership.unit_id, status__in=EDITABLE_STATUSES)
+        return self.filter(unit_scope(user, "unit"))
 
     def pending_review(self):
         """Submitted and waiting for the office, longest waiting first."""
@@ -458,6 +444,14 @@ class Submission(models.Model):
     def is_editable(self):
         return self.status in EDITABLE_STATUSES
 
+    @property
+    def awaits_review(self):
+        return self.status == SubmissionStatus.SUBMITTED
+
+    @property
+    def is_approved(self):
+        return self.status == SubmissionStatus.APPROVED
+
 
 class MeasureLine(models.Model):
     """A line of the form: progress on one measure (or one annual work point) this quarter."""
@@ -509,6 +503,14 @@ class MeasureLine(models.Model):
         return str(self.measure or self.work_point)
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Evidence files a user may read: those of the submissions they may read."""
+        from units.policy import unit_scope
+
+        return self.filter(unit_scope(user, "submission__unit"))
+
+
 class Evidence(models.Model):
     """A file attached to a submission as evidence (佐证材料)."""
 
@@ -524,6 +526,8 @@ class Evidence(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["submission", "uploaded_at"]

@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
@@ -36,9 +36,9 @@ from tasks.models import (
     SubmissionEvent,
     WorkPoint,
 )
+from units import policy
 from units.choices import Role
 from units.models import Unit
-from units.permissions import membership_of, role_of
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +110,10 @@ def generate_periods(plan: Plan, *, deadline_days: int = DEADLINE_DAYS) -> int:
     return created
 
 
-def _require_office(user):
-    if role_of(user) != Role.OFFICE:
-        raise PermissionDenied(_("只有省纲要办可以执行此操作。"))
-
-
 @transaction.atomic
 def set_period_state(period: Period, state: str, *, by) -> Period:
     """Open or close a period for reporting (office only)."""
-    _require_office(by)
+    policy.require(policy.can_manage_periods(by), "office")
     if state not in PeriodState.values:
         raise WorkflowError(_("无效的报送期状态。"))
     period.state = state
@@ -131,7 +126,7 @@ def extend_deadline(
     period: Period, unit: Unit, *, deadline: datetime.date, reason: str, by
 ) -> DeadlineExtension:
     """Give one unit a later deadline for one period, keeping the reason (office only)."""
-    _require_office(by)
+    policy.require(policy.can_manage_periods(by), "office")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("请填写延期原因。"))
@@ -178,42 +173,38 @@ def assigned_measures(unit: Unit, plan: Plan):
     )
 
 
+def planned_lines(unit: Unit, period: Period) -> list:
+    """The lines a unit's form for the period has, unsaved and in order: one per assigned measure,
+    then one per annual work point of the period's year (read only: no row is written)."""
+    plan = period.plan
+    lines = []
+    for measure in assigned_measures(unit, plan):
+        lines.append(MeasureLine(measure=measure, sort_order=len(lines) + 1))
+    for point in WorkPoint.objects.filter(plan=plan, year=period.year, units=unit):
+        lines.append(MeasureLine(work_point=point, sort_order=len(lines) + 1))
+    return lines
+
+
 def _add_missing_lines(submission):
-    plan = submission.period.plan
     have_measures = set(submission.lines.exclude(measure=None).values_list("measure_id", flat=True))
     have_points = set(submission.lines.exclude(work_point=None).values_list("work_point_id", flat=True))
-    new = []
-    order = 0
-    for measure in assigned_measures(submission.unit, plan):
-        order += 1
-        if measure.pk not in have_measures:
-            new.append(MeasureLine(submission=submission, measure=measure, sort_order=order))
-    for point in WorkPoint.objects.filter(plan=plan, year=submission.period.year, units=submission.unit):
-        order += 1
-        if point.pk not in have_points:
-            new.append(MeasureLine(submission=submission, work_point=point, sort_order=order))
+    new = [
+        line
+        for line in planned_lines(submission.unit, submission.period)
+        if line.measure_id not in have_measures and line.work_point_id not in have_points
+    ]
     for line in new:  # one by one so that history records each line's creation
+        line.submission = submission
         line.save()
     return len(new)
 
 
 def ensure_submission(unit: Unit, period: Period, *, by=None) -> Submission:
-    """The unit's submission for the period, created with its lines on first use.
+    """The unit's submission for the period, created with its lines if it does not exist yet.
 
-    Lines are also added later for measures or work points assigned after creation, while the
-    form is still editable.
+    Called by writes only: the first save of a form (page, Excel, API) and the API's explicit
+    start. Viewing a form never creates one (the page shows the planned lines unsaved).
     """
-    submission = (
-        Submission.objects.filter(unit=unit, period=period).select_related("period__plan", "unit").first()
-    )
-    if submission is not None:
-        if submission.is_editable:
-            with transaction.atomic():
-                # Two people opening the form at once must not both insert a newly assigned line.
-                Submission.objects.select_for_update().get(pk=submission.pk)
-                _add_missing_lines(submission)
-                signals.submission_created.send(sender=Submission, submission=submission)
-        return submission
     with transaction.atomic():
         submission, created = Submission.objects.get_or_create(
             unit=unit, period=period, defaults={"updated_by": by}
@@ -222,20 +213,36 @@ def ensure_submission(unit: Unit, period: Period, *, by=None) -> Submission:
             SubmissionEvent.objects.create(
                 submission=submission, action=EventAction.CREATED, actor=by, to_status=SubmissionStatus.DRAFT
             )
-        _add_missing_lines(submission)
-        signals.submission_created.send(sender=Submission, submission=submission)
+        add_missing_lines(submission)
     return submission
 
 
-def can_edit(user, submission) -> bool:
-    """Unit reporters and approvers edit their unit's drafts and returned forms."""
-    membership = membership_of(user)
-    return (
-        membership is not None
-        and membership.role in (Role.REPORTER, Role.APPROVER)
-        and membership.unit_id == submission.unit_id
-        and submission.status in EDITABLE_STATUSES
-    )
+def add_missing_lines(submission) -> None:
+    """Give an editable form the lines (and, through the signal, the figures) assigned to its unit
+    since it was created. Locks the form so that two callers never insert the same line."""
+    if not submission.is_editable:
+        return
+    with transaction.atomic():
+        Submission.objects.select_for_update().get(pk=submission.pk)
+        _add_missing_lines(submission)
+        signals.submission_created.send(sender=Submission, submission=submission)
+
+
+def sync_open_forms(unit_ids=None) -> int:
+    """Add newly assigned lines to the editable forms of open periods (of the given units, or
+    all): called when assignments, work points or reported targets change, so that forms gain
+    their lines when the assignment is made, not when someone opens them. Returns the number of
+    forms looked at."""
+    forms = Submission.objects.filter(
+        status__in=EDITABLE_STATUSES, period__state=PeriodState.OPEN
+    ).select_related("period__plan", "unit")
+    if unit_ids is not None:
+        forms = forms.filter(unit_id__in=unit_ids)
+    count = 0
+    for submission in forms:
+        add_missing_lines(submission)
+        count += 1
+    return count
 
 
 def begin_edit(submission_id: int, *, by, version: int, allow_stale=False) -> Submission:
@@ -249,17 +256,7 @@ def begin_edit(submission_id: int, *, by, version: int, allow_stale=False) -> Su
         .select_related("unit", "period", "updated_by")
         .get(pk=submission_id)
     )
-    membership = membership_of(by)
-    if (
-        membership is None
-        or membership.unit_id != submission.unit_id
-        or membership.role
-        not in (
-            Role.REPORTER,
-            Role.APPROVER,
-        )
-    ):
-        raise PermissionDenied(_("您不能修改其他单位的报送表，省纲要办和查阅人员也不能修改单位填报的数据。"))
+    policy.require(policy.works_for(by, submission.unit_id), "edit")
     if not submission.is_editable:
         raise WorkflowError(
             _("这张报送表当前状态为“%(status)s”，已锁定，不能修改。")
@@ -402,20 +399,12 @@ def _transition(submission_id, *, by, allowed_from, to, action, comment="", chec
     return submission
 
 
-def _require_approver_of(submission, user):
-    membership = membership_of(user)
-    if membership is None or membership.unit_id != submission.unit_id:
-        raise PermissionDenied(_("您不能提交其他单位的报送表。"))
-    if membership.role != Role.APPROVER:
-        raise PermissionDenied(_("只有本单位审核员可以提交报送表，填报员请保存草稿后通知审核员。"))
-
-
 @transaction.atomic
 def submit_submission(submission: Submission, *, by) -> Submission:
     """The unit approver sends the form to the office; higher apps may refuse it (figures)."""
 
     def check(locked):
-        _require_approver_of(locked, by)
+        policy.require_submitter(by, locked)
         if locked.status in EDITABLE_STATUSES:
             signals.submission_validating.send(sender=Submission, submission=locked)
 
@@ -434,7 +423,7 @@ def submit_submission(submission: Submission, *, by) -> Submission:
 @transaction.atomic
 def approve_submission(submission: Submission, *, by) -> Submission:
     """The office accepts the form: it is locked and its figures count from now on."""
-    _require_office(by)
+    policy.require(policy.can_review(by), "office")
     submission = _transition(
         submission.pk,
         by=by,
@@ -452,7 +441,7 @@ def approve_submission(submission: Submission, *, by) -> Submission:
 @transaction.atomic
 def return_submission(submission: Submission, *, by, comment: str) -> Submission:
     """The office sends the form back with a comment; the unit corrects and resubmits."""
-    _require_office(by)
+    policy.require(policy.can_review(by), "office")
     comment = (comment or "").strip()
     if not comment:
         raise WorkflowError(_("退回时必须填写退回意见。"))
@@ -475,7 +464,7 @@ def return_submission(submission: Submission, *, by, comment: str) -> Submission
 @transaction.atomic
 def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
     """The office reopens an approved form for a correction; it counts again once re-approved."""
-    _require_office(by)
+    policy.require(policy.can_review(by), "office")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("重新开放时必须填写原因。"))
@@ -568,8 +557,7 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
     from tasks.evidence import check_upload, safe_name
     from tasks.models import Evidence
 
-    if not can_edit(by, submission):
-        raise PermissionDenied(_("只能向本单位可编辑的报送表上传佐证材料。"))
+    policy.require(policy.can_edit(by, submission), "add_evidence")
     kind = check_upload(upload)
     name = safe_name(upload.name)
     upload.name = name
@@ -587,8 +575,7 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
 
 @transaction.atomic
 def remove_evidence(evidence, *, by):
-    if not can_edit(by, evidence.submission):
-        raise PermissionDenied(_("只能删除本单位可编辑报送表中的佐证材料。"))
+    policy.require(policy.can_edit(by, evidence.submission), "remove_evidence")
     stored = evidence.file
     evidence.delete()
     transaction.on_commit(lambda: stored.delete(save=False))

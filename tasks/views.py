@@ -4,7 +4,6 @@ workflow actions, notifications and evidence files."""
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
@@ -16,14 +15,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from portal.mixins import RoleRequiredMixin
+from portal.mixins import PolicyRequiredMixin
 from tasks import selectors, services
 from tasks.choices import PeriodState, SubmissionStatus, Timeliness
 from tasks.models import Evidence, Notification, Period, Submission
 from tasks.selectors import current_plan
-from units.choices import Role
+from units import policy
 from units.models import Unit
-from units.permissions import role_of, unit_of
 
 
 def _messages_of(exc):
@@ -32,14 +30,14 @@ def _messages_of(exc):
     return [str(exc)]
 
 
-class InboxView(RoleRequiredMixin, TemplateView):
+class InboxView(PolicyRequiredMixin, TemplateView):
     """本期待办: this period's form, returned forms and overdue forms of the user's unit."""
 
     template_name = "tasks/inbox.html"
-    allowed_roles = (Role.REPORTER, Role.APPROVER)
+    permission = "is_unit_staff"
 
     def get_context_data(self, **kwargs):
-        unit = unit_of(self.request.user)
+        unit = policy.unit_of(self.request.user)
         today = timezone.localdate()
         plan = current_plan()
         periods = list(Period.objects.filter(plan=plan).order_by("-year", "-quarter")) if plan else []
@@ -74,20 +72,20 @@ class InboxView(RoleRequiredMixin, TemplateView):
         )
 
 
-class ReviewQueueView(RoleRequiredMixin, TemplateView):
+class ReviewQueueView(PolicyRequiredMixin, TemplateView):
     """待审核: submitted forms, the longest waiting first."""
 
     template_name = "tasks/review_queue.html"
-    allowed_roles = (Role.OFFICE,)
+    permission = "can_review"
 
     def get_context_data(self, **kwargs):
         queue = Submission.objects.pending_review().select_related("unit", "period", "submitted_by")
         return super().get_context_data(queue=queue, now=timezone.now(), **kwargs)
 
 
-class PeriodListView(RoleRequiredMixin, TemplateView):
+class PeriodListView(PolicyRequiredMixin, TemplateView):
     template_name = "tasks/period_list.html"
-    allowed_roles = (Role.OFFICE, Role.VIEWER)
+    permission = "can_see_dashboard"
 
     def get_context_data(self, **kwargs):
         plan = current_plan()
@@ -106,8 +104,8 @@ class PeriodListView(RoleRequiredMixin, TemplateView):
         )
 
 
-class PeriodStateView(RoleRequiredMixin, View):
-    allowed_roles = (Role.OFFICE,)
+class PeriodStateView(PolicyRequiredMixin, View):
+    permission = "can_manage_periods"
 
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
@@ -121,11 +119,11 @@ class PeriodStateView(RoleRequiredMixin, View):
         return redirect("tasks:period_list")
 
 
-class PeriodOverviewView(RoleRequiredMixin, TemplateView):
+class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
     """Every unit's status and timeliness for one period; deadline extensions."""
 
     template_name = "tasks/period_overview.html"
-    allowed_roles = (Role.OFFICE, Role.VIEWER)
+    permission = "can_see_dashboard"
 
     def get_context_data(self, **kwargs):
         period = get_object_or_404(Period, pk=self.kwargs["pk"])
@@ -140,13 +138,13 @@ class PeriodOverviewView(RoleRequiredMixin, TemplateView):
             rows=rows,
             status_counts=[(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
             timeliness_counts=[(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
-            is_office=role_of(self.request.user) == Role.OFFICE,
+            can_manage_periods=policy.can_manage_periods(self.request.user),
             **kwargs,
         )
 
 
-class ExtensionCreateView(RoleRequiredMixin, View):
-    allowed_roles = (Role.OFFICE,)
+class ExtensionCreateView(PolicyRequiredMixin, View):
+    permission = "can_manage_periods"
 
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
@@ -173,7 +171,7 @@ class ExtensionCreateView(RoleRequiredMixin, View):
         return redirect("tasks:period_overview", pk=pk)
 
 
-class SubmissionActionView(LoginRequiredMixin, View):
+class SubmissionActionView(PolicyRequiredMixin, View):
     """POST submit / approve / return / reopen on one submission."""
 
     action = None
@@ -204,7 +202,7 @@ class SubmissionActionView(LoginRequiredMixin, View):
         return redirect("targets:submission_detail", pk=pk)
 
 
-class NotificationListView(LoginRequiredMixin, TemplateView):
+class NotificationListView(PolicyRequiredMixin, TemplateView):
     template_name = "tasks/notification_list.html"
 
     def get_context_data(self, **kwargs):
@@ -212,7 +210,7 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(items=items, **kwargs)
 
 
-class NotificationReadView(LoginRequiredMixin, View):
+class NotificationReadView(PolicyRequiredMixin, View):
     def post(self, request):
         ids = request.POST.getlist("id")
         # ASCII digits only ("²".isdigit() is true but int() refuses it), and ids a database holds
@@ -228,7 +226,7 @@ class NotificationReadView(LoginRequiredMixin, View):
         return redirect(next_url)
 
 
-class EvidenceUploadView(LoginRequiredMixin, View):
+class EvidenceUploadView(PolicyRequiredMixin, View):
     def post(self, request, pk):
         submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
         files = request.FILES.getlist("file")
@@ -249,11 +247,9 @@ class EvidenceUploadView(LoginRequiredMixin, View):
         return redirect(reverse("targets:submission_detail", args=[pk]) + "#evidence")
 
 
-class EvidenceDownloadView(LoginRequiredMixin, View):
+class EvidenceDownloadView(PolicyRequiredMixin, View):
     def get(self, request, pk):
-        evidence = get_object_or_404(
-            Evidence.objects.filter(submission__in=Submission.objects.visible_to(request.user)), pk=pk
-        )
+        evidence = get_object_or_404(Evidence.objects.visible_to(request.user), pk=pk)
         try:
             handle = evidence.file.open("rb")
         except FileNotFoundError as exc:
@@ -261,11 +257,9 @@ class EvidenceDownloadView(LoginRequiredMixin, View):
         return FileResponse(handle, as_attachment=True, filename=evidence.original_name)
 
 
-class EvidenceDeleteView(LoginRequiredMixin, View):
+class EvidenceDeleteView(PolicyRequiredMixin, View):
     def post(self, request, pk):
-        evidence = get_object_or_404(
-            Evidence.objects.filter(submission__in=Submission.objects.visible_to(request.user)), pk=pk
-        )
+        evidence = get_object_or_404(Evidence.objects.visible_to(request.user), pk=pk)
         services.remove_evidence(evidence, by=request.user)
         messages.success(request, _("已删除：%(name)s") % {"name": evidence.original_name})
         return redirect(reverse("targets:submission_detail", args=[evidence.submission_id]) + "#evidence")

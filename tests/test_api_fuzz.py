@@ -50,7 +50,7 @@ RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
 DEADLINE_MS = 5000
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 # Operations whose views are other engineers' work in progress: their error answers are not in the
-# schema yet (portal.api.PortalAutoSchema documents them, set on the view or as DRF's
+# schema yet (portal.schema.PortalAutoSchema documents them, set on the view or as DRF's
 # DEFAULT_SCHEMA_CLASS). Until then they are checked for server errors only; remove a line once
 # its operation passes the other checks too.
 # Operations checked for server errors only (none now: every answer is documented).

@@ -43,7 +43,7 @@ def test_targets_without_rollups_say_no_data(api_client, viewer):
     assert row["status"] == "no_data" and row["actual"] is None
 
 
-def test_office_triggers_a_rollup_and_everyone_reads_runs(
+def test_office_triggers_a_rollup_and_the_office_and_viewers_read_runs(
     api_client, office, viewer, reporter, django_capture_on_commit_callbacks
 ):
     period = open_period()
@@ -63,3 +63,22 @@ def test_office_triggers_a_rollup_and_everyone_reads_runs(
 
 def test_anonymous_cannot_read_rollups(api_client):
     assert api_client.get("/api/v1/rollups/").status_code == 401
+
+
+def test_unit_staff_see_progress_only_of_the_initiatives_their_unit_leads(api_client, reporter, viewer):
+    """The access policy's one decision on province-wide progress, on the API as on the pages:
+    省教育厅 (jyt) leads A1, so its reporter reads A1's targets' progress and no other's."""
+    approved_figure("rst", 2022, 1, "T09", value=D(40000))
+    rollup(current_plan())
+    period = Period.objects.get(year=2023, quarter=4)
+    api_client.force_authenticate(reporter)
+    rows = api_client.get("/api/v1/targets/", {"period": period.pk, "limit": 1000}).json()["results"]
+    by_code = {row["code"]: row for row in rows}
+    assert by_code["T09"]["status"] is None and by_code["T09"]["actual"] is None  # A3: not led by jyt
+    assert by_code["T09"]["name"]  # the target itself is the plan's, readable by everyone
+    a1 = [row for row in rows if row["initiative"] == "A1"]
+    assert a1 and all(row["status"] is not None for row in a1)
+    assert api_client.get("/api/v1/rollups/").status_code == 403
+    api_client.force_authenticate(viewer)
+    rows = api_client.get("/api/v1/targets/", {"period": period.pk, "code": "T09"}).json()["results"]
+    assert D(rows[0]["actual"]) == D(40000)

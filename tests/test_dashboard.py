@@ -126,7 +126,12 @@ def test_a_lead_units_staff_open_the_initiative_they_lead_and_no_other(client, d
         assert client.get(reverse("reports:initiative_detail", args=["A3"])).status_code == 403
         assert client.get(reverse("reports:initiative_detail", args=["A2"])).status_code == 403
         assert client.get(DASHBOARD).status_code == 403
-        assert client.get(reverse("reports:target_detail", args=["T11"])).status_code == 403
+        # the targets of the initiative it leads, as /api/v1/targets/ gives their progress (read
+        # only, no links into the dashboard); no other target
+        html = html_of(client, reverse("reports:target_detail", args=["T11"]))
+        assert f'href="{DASHBOARD}?' not in html and f'href="{DASHBOARD}"' not in html
+        assert "/dashboard/units/" not in html
+        assert client.get(reverse("reports:target_detail", args=["T09"])).status_code == 403
 
 
 def test_the_lead_of_one_part_of_a_project_opens_that_project(client, data):

@@ -324,9 +324,10 @@ def test_the_office_enters_a_baseline_which_is_kept_with_history_and_judged(
         client.post("/api/v1/baselines/", {"target": "T01"}, content_type="application/json").status_code
         == 403
     )
+    assert client.get("/api/v1/baselines/").status_code == 403  # the office's settings, as the page
+    client.force_login(office)
     listed = {row["target"]: row for row in client.get("/api/v1/baselines/").json()}
     assert listed["T01"]["pending"] is True and "T09" not in listed
-    client.force_login(office)
     with django_capture_on_commit_callbacks(execute=True):  # the roll-up it queues runs
         response = client.post(
             "/api/v1/baselines/",

@@ -11,7 +11,8 @@ order of ``ROLES``:
 - office: a 纲要办审核员;
 - admin: a superuser without a membership (``role_of`` counts a superuser as the office).
 
-``LOGIN`` means "sent to the log-in page". A write (POST, PATCH) that a role may not make must
+``LOGIN`` means "sent to the log-in page". A GET never writes: no INSERT, UPDATE or DELETE (the
+session's expiry refresh aside), whoever asks. A write (POST, PATCH) that a role may not make must
 be refused (403, or 404 when the role cannot even see the object) and change nothing: each write
 runs in a savepoint that is rolled back afterwards, and the data it could touch is compared
 before and after. Every answer is also searched for what the role must not see: the narratives
@@ -28,8 +29,9 @@ from types import SimpleNamespace
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -134,6 +136,7 @@ MATRIX = [
     get("logout", NONE,                                       405,   405,  405,   405, 405,  405,  405,   405),
     get("healthz", NONE,                                      200,   200,  200,   200, 200,  200,  200,   200),
     get("help", NONE, *ALL_200),
+    get("reports:evaluation_rules", NONE, *ALL_200),
     get("accounts:lockout_list", NONE, *OFFICE_ONLY),
     get("accounts:lockout_unlock", NONE,                      LOGIN, 403,  403,   403, 403,  403,  405,   405),
     get("accounts:token_list", NONE, *ALL_200),
@@ -176,7 +179,9 @@ MATRIX = [
     get("reports:dashboard", NONE, *OFFICE_AND_VIEWER),
     # the lead unit's staff read the initiative they lead (牵头单位视图); the responsible unit does not
     get("reports:initiative_detail", lambda w: ["A1"],        LOGIN, 403,  200,   403, 403,  200,  200,   200),
-    get("reports:target_detail", lambda w: ["T04"], *OFFICE_AND_VIEWER),
+    # T04 belongs to P4, which 省科协 (other) leads: a target's progress is the lead unit's too, as
+    # on its initiative page and in /api/v1/targets/ (made to agree: 403 for other before)
+    get("reports:target_detail", lambda w: ["T04"],          LOGIN, 200,  200,   403, 403,  403,  200,   200),
     get("reports:unit_detail", lambda w: ["kjt"], *OFFICE_AND_VIEWER),
     get("reports:region_detail", lambda w: ["630100"], *OFFICE_AND_VIEWER),
     get("reports_pdf:list", NONE, *OFFICE_AND_VIEWER),
@@ -245,8 +250,10 @@ MATRIX = [
     api_get("report-list", NONE, *API_OFFICE_AND_VIEWER),
     api_get("report-detail", RUN, *API_OFFICE_AND_VIEWER),
     api_get("report-download", RUN, *API_OFFICE_AND_VIEWER),
-    api_get("rollup-list", NONE, *API_ALL_200),
-    api_get("rollup-detail", lambda w: [w.rollup.pk], *API_ALL_200),
+    # as the 汇总任务 page (made to agree: every logged-in user read them before)
+    api_get("rollup-list", NONE, *API_OFFICE_AND_VIEWER),
+    api_get("baseline-list", NONE,                            401,   403,  403,   403, 403,  403,  200,   200),
+    api_get("rollup-detail", lambda w: [w.rollup.pk], *API_OFFICE_AND_VIEWER),
     # ---------------------------------------------------------------- API writes
     #                                                         anon   other viewer rep  appr  lead  office admin
     # starting the subject unit's form: it exists already, so its own staff get 200
@@ -266,8 +273,105 @@ MATRIX = [
          data=lambda w: {"kind": ReportKind.MIDTERM, "cutoff": "2023-12-31"}, api=True),
     post("rollup-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
          data=lambda w: {}, api=True),
+    post("baseline-list", NONE,                               401,   403,  403,   403, 403,  403,  201,   201,
+         data=lambda w: {"target": "T01", "value": "7", "year": 2020, "source": "2020年抽样调查"}, api=True),
 ]
 # fmt: on
+
+
+# Pages and API endpoints that serve the same data: each role must get it from both or from
+# neither (``units.policy`` decides once for both). Each pair is (page, page args, endpoint,
+# endpoint args, query, what counts as the endpoint serving the data). By default an endpoint
+# serves the data when it answers 200, and a refusal must be the same (log-in ~ 401, 403, 404).
+# Target progress is served by /api/v1/targets/ as fields of every target: the endpoint serves a
+# target's progress when its fields are filled in (``progress_of``).
+# Not pairs: the period pages (compliance counts per period) and /api/v1/periods/ (dates and
+# state, which unit staff need to start a form); /plan/initiatives/<code>/ serves the plan, the
+# dashboard's initiative page its progress (paired with that initiative's target progress).
+@dataclass
+class Pair:
+    page: str
+    page_args: object
+    api: str
+    api_args: object
+    query: dict = None
+    served: object = None  # (response, world) → bool; None: the status decides, and must agree
+
+
+def progress_of(codes):
+    """Served when every listed target (all, for None) comes with its progress."""
+
+    def served(response, world):
+        if response.status_code != 200:
+            return False
+        body = response.json()
+        rows = body["results"] if "results" in body else [body]
+        rows = [row for row in rows if codes is None or row["code"] in codes]
+        return bool(rows) and all(row["status"] is not None for row in rows)
+
+    return served
+
+
+def _a1_target_codes(world):
+    return list(world.plan.initiatives.get(code="A1").targets.values_list("code", flat=True))
+
+
+T04 = lambda w: ["T04"]  # noqa: E731
+T04_ID = lambda w: [w.plan.targets.get(code="T04").pk]  # noqa: E731
+PAIRS = [
+    Pair("targets:plan_detail", NONE, "plan-detail", lambda w: [w.plan.code]),
+    Pair("targets:target_list", NONE, "target-list", NONE),
+    Pair("targets:target_detail", T04, "target-detail", T04_ID),
+    Pair("targets:unit_list", NONE, "unit-list", NONE),
+    Pair("targets:unit_detail", lambda w: ["kjt"], "unit-detail", lambda w: ["kjt"]),
+    Pair("targets:submission_detail", DRAFT, "submission-detail", DRAFT),
+    Pair("reports_pdf:list", NONE, "report-list", NONE),
+    Pair("reports_pdf:status", RUN, "report-detail", RUN),
+    Pair("reports_pdf:download", RUN, "report-download", RUN),
+    Pair("reports_office:rollup_runs", NONE, "rollup-list", NONE),
+    Pair("reports_office:settings", NONE, "baseline-list", NONE),
+    Pair("reports_office:rollup_runs", NONE, "rollup-detail", lambda w: [w.rollup.pk]),
+    # province-wide progress: the dashboard ~ every target's progress; one target's page ~ its progress
+    Pair("reports:dashboard", NONE, "target-list", NONE, query={"limit": 1000}, served=progress_of(None)),
+    Pair("reports:target_detail", T04, "target-detail", T04_ID, served=progress_of(["T04"])),
+    # the lead unit's view of A1 ~ the progress of A1's targets
+    Pair(
+        "reports:initiative_detail",
+        lambda w: ["A1"],
+        "target-list",
+        NONE,
+        query={"initiative": "A1"},
+        served=lambda response, world: progress_of(_a1_target_codes(world))(response, world),
+    ),
+]
+
+
+def _refusal(response):
+    if response.status_code == 302 and response["Location"].startswith(reverse("login")):
+        return 401
+    return response.status_code
+
+
+def pair_problems(clients, world):
+    problems = []
+    for pair in PAIRS:
+        page_url = reverse(pair.page, args=pair.page_args(world))
+        api_url = reverse(pair.api, args=pair.api_args(world))
+        for role in ROLES:
+            page = clients[role].get(page_url)
+            api = clients[role].get(api_url, pair.query or {})
+            page_serves = page.status_code == 200
+            api_serves = pair.served(api, world) if pair.served else api.status_code == 200
+            where = f"{page_url} ~ {api_url} as {role}"
+            if page_serves != api_serves:
+                problems.append(
+                    f"{where}: the page {'serves' if page_serves else 'refuses'} "
+                    f"({page.status_code}), the API {'serves' if api_serves else 'refuses'} "
+                    f"({api.status_code})"
+                )
+            elif not page_serves and pair.served is None and _refusal(page) != _refusal(api):
+                problems.append(f"{where}: refused differently ({page.status_code} / {api.status_code})")
+    return problems
 
 
 @pytest.fixture(autouse=True)
@@ -468,8 +572,10 @@ def check_cell(client, row, role, world):
     where = f"{row.method} {url} as {role}"
     problems = []
     if row.method == "GET":
-        response = call(client, row, url, world)
+        with CaptureQueriesContext(connection) as queries:
+            response = call(client, row, url, world)
         changed = False
+        problems += [f"{where}: a GET writes: {sql[:120]}" for sql in writes(queries)]
     else:
         with transaction.atomic():
             before = state()
@@ -493,6 +599,20 @@ def check_cell(client, row, role, world):
         problems += [f"{where}: {leak}" for leak in leaks(role, response)]
     problems += [f"{where}: {problem}" for problem in list_problems(row, role, response, world)]
     return problems
+
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b|\bFOR (NO KEY )?UPDATE\b", re.IGNORECASE)
+
+
+def writes(queries):
+    """The statements of a request that write or lock rows, but the session's own bookkeeping
+    (Django slides the session's expiry every few minutes, see portal.security's
+    SessionRefreshMiddleware)."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if WRITE.search(q["sql"]) and "django_session" not in q["sql"].split("WHERE")[0]
+    ]
 
 
 def _changes_for(row):
@@ -523,3 +643,9 @@ def test_every_page_and_endpoint_answers_each_role_as_the_table_says(capsys):
     with capsys.disabled():
         print(f"\npermission matrix: {len(MATRIX)} rows × {len(ROLES)} roles = {cells} cells")
     assert not problems, f"{len(problems)} of {cells} cells are wrong:\n" + "\n".join(problems)
+
+    # pages and endpoints serving the same data agree, role by role
+    problems = pair_problems(clients, world)
+    assert not problems, f"{len(problems)} page/API pairs disagree:\n" + "\n".join(problems)
+    in_matrix = {row.name for row in MATRIX}
+    assert {p.page for p in PAIRS} | {p.api for p in PAIRS} <= in_matrix

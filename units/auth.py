@@ -12,7 +12,6 @@ django-axes counts failed log-ins and refuses a (username, address) pair after
 The receivers are connected when this module is imported (see units/admin.py).
 """
 
-import functools
 import logging
 
 from axes.models import AccessAttempt
@@ -24,7 +23,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Max, Sum
 from django.dispatch import receiver
 from django.http import JsonResponse
@@ -35,9 +34,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from portal.sql import convert, converters_for
 from units.models import AuthEvent, AuthEventKind, AuthSource
-from units.permissions import directory_account_of, membership_of, refused_for_want_of_mapping
+from units.policy import directory_account_of, membership_of, refused_for_want_of_mapping
 
 log = logging.getLogger("portal.auth")
 
@@ -207,68 +205,16 @@ def revoke_token(user, *, by) -> bool:
 
 
 class PortalModelBackend(ModelBackend):
-    """Django's model backend, loading the user's membership and unit with the user: every page
-    asks for the role, so that saves a query per request."""
+    """Django's model backend, loading the user's membership and unit with the user (every page
+    asks for the role): one query per request instead of three."""
 
     def get_user(self, user_id):
-        user = load_user(user_id)
-        return user if user is not None and self.user_can_authenticate(user) else None
-
-
-@functools.cache
-def _user_select(alias):
-    """SQL and column layout of ``load_user`` for one database, built once per process (only
-    text and model metadata: converters come from the calling thread's connection)."""
-    from units.models import Membership, Unit
-
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    user_model = get_user_model()
-    parts, columns = [], []
-    for model, table in ((user_model, "u"), (Membership, "m"), (Unit, "n")):
-        fields = model._meta.concrete_fields
-        columns += [f"{table}.{quote(field.column)}" for field in fields]
-        parts.append((model, table, fields, [field.attname for field in fields]))
-    membership_user = Membership._meta.get_field("user").column
-    membership_unit = Membership._meta.get_field("unit").column
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(user_model._meta.db_table)} u"
-        f" LEFT JOIN {quote(Membership._meta.db_table)} m ON m.{quote(membership_user)} = u.{quote(user_model._meta.pk.column)}"
-        f" LEFT JOIN {quote(Unit._meta.db_table)} n ON n.{quote(Unit._meta.pk.column)} = m.{quote(membership_unit)}"
-        f" WHERE u.{quote(user_model._meta.pk.column)} = %s"
-    )
-    return sql, parts
-
-
-def load_user(user_id):
-    """The user with its membership and the membership's unit, as
-    ``select_related("membership__unit")`` loads them, in one statement built once per process:
-    every request loads its user, and compiling that query cost more than running it. None when
-    there is no such user."""
-    from units.models import Membership
-
-    alias = router.db_for_read(get_user_model())
-    connection = connections[alias]
-    sql, parts = _user_select(alias)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    loaded, start = [], 0
-    for model, table, fields, names in parts:
-        values = convert(
-            list(row[start : start + len(names)]), converters_for(fields, connection, table), connection
-        )
-        start += len(names)
-        loaded.append(model.from_db(alias, names, values) if values[0] is not None else None)
-    user, membership, unit = loaded
-    # As select_related leaves them: no membership reads as Membership.DoesNotExist.
-    type(user).membership.related.set_cached_value(user, membership)
-    if membership is not None:
-        Membership.user.field.set_cached_value(membership, user)
-        Membership.unit.field.set_cached_value(membership, unit)
-    return user
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.select_related("membership__unit").get(pk=user_id)
+        except user_model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class PortalTokenAuthentication(TokenAuthentication):

@@ -4,7 +4,7 @@ says so (and log out, switch language): every other page sends them there."""
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from units.permissions import refused_for_want_of_mapping
+from units.policy import refused_for_want_of_mapping
 
 ALLOWED_PREFIXES = ("/static/", "/i18n/", "/healthz", "/accounts/logout/", "/accounts/login/")
 

@@ -21,8 +21,9 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 
-from portal.mixins import RoleRequiredMixin
+from portal.mixins import PolicyRequiredMixin
 from portal.security import ScopedRateThrottle
+from units import policy
 from units.auth import (
     issue_token,
     locked_accounts,
@@ -31,15 +32,14 @@ from units.auth import (
     unlock_account,
     unmapped_message,
 )
-from units.choices import Role
 from units.models import AuthEvent
-from units.permissions import directory_account_of, is_office, refused_for_want_of_mapping
+from units.policy import directory_account_of, refused_for_want_of_mapping
 
 EVENTS_SHOWN = 200
 
 
-class OfficeOnly(RoleRequiredMixin):
-    allowed_roles = (Role.OFFICE,)
+class OfficeOnly(PolicyRequiredMixin):
+    permission = "can_manage_accounts"
 
 
 class LockoutListView(OfficeOnly, TemplateView):
@@ -82,14 +82,17 @@ class UnlockView(OfficeOnly, View):
         return redirect("accounts:lockout_list")
 
 
-class TokenListView(LoginRequiredMixin, TemplateView):
+class TokenListView(PolicyRequiredMixin, TemplateView):
     """API令牌: whether the user has a token, with 撤销; the office sees and revokes everyone's."""
 
     template_name = "units/token_list.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        context = {"own_token": Token.objects.filter(user=user).first(), "office": is_office(user)}
+        context = {
+            "own_token": Token.objects.filter(user=user).first(),
+            "office": policy.can_manage_accounts(user),
+        }
         if context["office"]:
             context["tokens"] = Token.objects.select_related("user__membership__unit").order_by(
                 "user__username"
@@ -97,13 +100,13 @@ class TokenListView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
 
-class TokenRevokeView(LoginRequiredMixin, View):
+class TokenRevokeView(PolicyRequiredMixin, View):
     """撤销令牌: a user revokes their own token; the office anyone's (others get 404)."""
 
     http_method_names = ["post"]
 
     def post(self, request, user_id):
-        if user_id != request.user.pk and not is_office(request.user):
+        if not policy.can_revoke_token(request.user, user_id):
             raise Http404
         owner = get_object_or_404(get_user_model(), pk=user_id)
         if revoke_token(owner, by=request.user):

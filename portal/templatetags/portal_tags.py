@@ -1,37 +1,13 @@
-"""Template tags shared by every page."""
-
-import functools
+"""Template filters shared by every page."""
 
 from django import template
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.urls import get_script_prefix, get_urlconf, reverse
+
+from portal.numbers import number_text
 
 register = template.Library()
-
-
-@functools.lru_cache(maxsize=256)
-def _reversed(name: str, prefix: str, urlconf) -> str:
-    return reverse(name, urlconf=urlconf)
-
-
-@register.simple_tag
-def fixed_url(name):
-    """``{% url name %}`` for a URL without arguments (the menu's links): reversed once per
-    process, script prefix and URLconf, since the layout of every page shows about fifteen of
-    them. For URLs that do not depend on the language (the portal has no ``i18n_patterns``)."""
-    return _reversed(name, get_script_prefix(), get_urlconf())
-
-
-@receiver(setting_changed)
-def _forget_on_urlconf_change(setting, **kwargs):
-    if setting == "ROOT_URLCONF":  # tests that swap URLconfs
-        _reversed.cache_clear()
 
 
 @register.filter
 def number(value, places=4):
     """A number as ``portal.numbers.number_text`` writes it (never 1E+1, never 2.2000)."""
-    from portal.numbers import number_text
-
     return number_text(value, int(places))

@@ -1,4 +1,5 @@
-"""API of the targets' baselines (基期值): read by the office and viewers, entered by the office.
+"""API of the targets' baselines (基期值), the office's to read and enter as on its settings page
+(``units.policy.can_manage_settings``).
 
 The checks are ``targets.services.baseline_errors``, the same as the office's settings page; a
 saved baseline queues a roll-up, so every judgement that depends on it is made again.
@@ -8,9 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -21,21 +21,6 @@ from targets.models import Target
 from targets.presenters import api_number
 from targets.services import set_baseline
 from tasks.selectors import current_plan
-from units.choices import Role
-from units.permissions import role_of
-
-
-class BaselinePermission(permissions.BasePermission):
-    """The office and viewers read; only the office enters a baseline."""
-
-    message = gettext_lazy("只有省纲要办和查阅人员可以查看基期值。")
-
-    def has_permission(self, request, view):
-        role = role_of(request.user)
-        if request.method in permissions.SAFE_METHODS:
-            return role in (Role.OFFICE, Role.VIEWER)
-        self.message = _("只有省纲要办可以录入基期值。")
-        return role == Role.OFFICE
 
 
 class BaselineSerializer(serializers.ModelSerializer):
@@ -69,7 +54,9 @@ class BaselineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     coverage targets); POST {"target": "T01", "value": "7.2", "year": 2020, "source": "…"}."""
 
     serializer_class = BaselineSerializer
-    permission_classes = [permissions.IsAuthenticated, BaselinePermission]
+    # The office's settings, as on the 进度判定设置 page (units.policy); viewers read the
+    # baselines on the target pages.
+    permission = "can_manage_settings"
     pagination_class = None
     filter_backends = []
 

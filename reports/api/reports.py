@@ -2,8 +2,8 @@
 
 POST /api/v1/reports/ {"kind", "cutoff", "period"?, "next_steps"?} → 202 with the run (a new
 one, or the one already queued or running for the same report and cut-off: ``reused`` says
-which). GET shows status, progress and, once done, ``download_url``. The same roles as the
-pages: the office and viewers read, only the office requests.
+which). GET shows status, progress and, once done, ``download_url``. The same policy questions
+as the pages: the office and viewers read, only the office requests.
 """
 
 import datetime
@@ -13,9 +13,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -27,24 +26,6 @@ from reports.models import ReportRun
 from reports.report_jobs import check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
-from units.choices import Role
-from units.permissions import role_of
-
-
-class ReportPermission(permissions.BasePermission):
-    """The office and viewers read; only the office requests a report."""
-
-    message = gettext_lazy("只有省纲要办和查阅人员可以查看评估报告。")
-
-    def has_permission(self, request, view):
-        role = role_of(request.user)
-        if request.method in permissions.SAFE_METHODS:
-            self.message = _("只有省纲要办和查阅人员可以查看评估报告。")
-            return role in (Role.OFFICE, Role.VIEWER)
-        if role != Role.OFFICE:
-            self.message = _("只有省纲要办可以生成评估报告。")
-            return False
-        return True
 
 
 class ReportRunFilterSet(django_filters.FilterSet):
@@ -115,7 +96,8 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     queryset = ReportRun.objects.select_related("period", "requested_by")
     serializer_class = ReportRunSerializer
-    permission_classes = [permissions.IsAuthenticated, ReportPermission]
+    permission = "can_see_reports"  # asked by portal.permissions.PolicyPermission
+    write_permission = "can_manage_reports"
     filterset_class = ReportRunFilterSet
 
     @extend_schema(

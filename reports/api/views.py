@@ -5,10 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from portal.api import PortalAutoSchema, body_value
+from portal.api import body_value
 from reports.choices import ProgressStatus, RunTrigger
 from reports.models import RollupRun, TargetSnapshot
 from reports.services import request_rollup
@@ -17,8 +17,7 @@ from targets.api.views import TargetViewSet
 from targets.presenters import api_number, standing_texts, status_label
 from tasks.models import Period
 from tasks.selectors import current_plan
-from units.choices import Role
-from units.permissions import role_of
+from units import policy
 
 
 def as_of_period(request):
@@ -122,12 +121,29 @@ class TargetProgressSerializer(TargetSerializer):
         """Every number as the pages write it (e.g. {"actual": "15万人次", "status": "滞后"})."""
         return standing_texts(obj, self._snap(obj))
 
+    def to_representation(self, obj):
+        """The target; its progress only where the access policy lets the user see it (the office
+        and viewers every target, a lead unit's staff the targets of the initiatives it leads):
+        elsewhere the progress fields are null, as the dashboard's pages are closed to them."""
+        data = super().to_representation(obj)
+        request = self.context.get("request")
+        if request is None or not policy.can_see_progress(request.user, obj):
+            for name in PROGRESS_FIELDS:
+                data[name] = None
+        return data
+
+
+PROGRESS_FIELDS = ("as_of", "actual", "expected", "completion", "status", "forecast")
+
 
 @extend_schema(
     parameters=[OpenApiParameter("period", int, description="as-of period id (default: latest ended)")]
 )
 class TargetProgressViewSet(TargetViewSet):
-    """Targets with actual, expected (序时进度), status, forecast and as-of date from the roll-ups."""
+    """Targets with actual, expected (序时进度), status, forecast and as-of date from the roll-ups.
+
+    Every logged-in user reads the targets (as the plan's pages); the progress fields are filled
+    in only for those the access policy lets see the target's progress (null for the others)."""
 
     serializer_class = TargetProgressSerializer
     extra_query_params = frozenset({"period"})  # not a filter: the as-of period
@@ -168,13 +184,14 @@ class RollupRunSerializer(serializers.ModelSerializer):
 
 
 class RollupRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Roll-up runs (read); the office triggers one with POST {"period": id | null}."""
-
-    schema = PortalAutoSchema()
+    """Roll-up runs (read by the office and viewers); the office triggers one with POST
+    {"period": id | null}."""
 
     queryset = RollupRun.objects.select_related("from_period")
     serializer_class = RollupRunSerializer
     filterset_fields = ["status", "trigger"]
+    permission = "can_see_dashboard"  # as the 汇总任务 page; asked by portal.permissions.PolicyPermission
+    write_permission = "can_run_rollups"
 
     @extend_schema(
         request=inline_serializer(
@@ -183,8 +200,6 @@ class RollupRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={202: RollupRunSerializer},
     )
     def create(self, request):
-        if role_of(request.user) != Role.OFFICE:
-            raise PermissionDenied(_("只有省纲要办可以发起汇总。"))
         plan = current_plan()
         period = None
         raw = body_value(request, "period")

@@ -5,10 +5,12 @@ lines (tasks) and the target figures (targets).
 
 The rules are the pages' rules, asked in the same places:
 
-- reading: ``Submission.objects.visible_to(user)``; another unit's form is a 404;
-- writing: ``tasks.services.can_edit`` says who may change a form (403 otherwise), and the
-  service functions do every write and refuse what the user may not do (``PermissionDenied``
-  → 403, ``WorkflowError`` → 409, ``ValidationError`` → 400, all with the services' messages).
+- reading: ``Submission.objects.visible_to(user)`` (``units.policy.unit_scope``); another unit's
+  form is a 404;
+- writing: ``units.policy.can_edit`` says who may change a form (403 otherwise, with the policy's
+  message), and the service functions do every write and refuse what the user may not do
+  (``PermissionDenied`` → 403, ``WorkflowError`` → 409, ``ValidationError`` → 400, all with the
+  services' messages).
 
 Edits are guarded by the form's version: send it in the body (``"version": n``) or in an
 ``If-Match`` header (``W/"n"`` or ``n``, as the ``ETag`` of every GET and PATCH answer carries it).
@@ -34,12 +36,13 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from portal.api import ERROR_SCHEMA, PortalAutoSchema, body_value
+from portal.api import ERROR_SCHEMA, body_value
 from targets.models import RegionFigure, TargetFigure
 from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
 from tasks import services
 from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
 from tasks.models import Evidence, MeasureLine, Period, Submission, SubmissionEvent
+from units import policy
 from units.models import Unit
 
 # Filters ---------------------------------------------------------------------------------
@@ -226,7 +229,7 @@ class SubmissionDetailSerializer(SubmissionListSerializer):
 
     def get_can_edit(self, submission) -> bool:
         request = self.context.get("request")
-        return request is not None and services.can_edit(request.user, submission)
+        return request is not None and policy.can_edit(request.user, submission)
 
 
 # Writing ---------------------------------------------------------------------------------
@@ -400,8 +403,6 @@ def _version_mismatch(current, status_code, message):
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Quarterly progress forms (季度进展报送): read, create, fill in, submit and review them."""
 
-    schema = PortalAutoSchema()
-
     serializer_class = SubmissionDetailSerializer
     filterset_class = SubmissionFilterSet
     # No PUT (a form is never replaced whole) and no DELETE (a form is never deleted): 405.
@@ -474,8 +475,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializer.is_valid(raise_exception=True)
         unit, period = serializer.validated_data["unit"], serializer.validated_data["period"]
         # A form not yet created is a draft of that unit: can_edit answers who may start it.
-        if not services.can_edit(request.user, Submission(unit=unit, period=period)):
-            raise exceptions.PermissionDenied(_("只有本单位的填报员和审核员可以填报本单位的报送表。"))
+        if not policy.can_edit(request.user, Submission(unit=unit, period=period)):
+            raise exceptions.PermissionDenied(policy.refusal("start"))
         existed = Submission.objects.filter(unit=unit, period=period).exists()
         if not existed and period.state != PeriodState.OPEN:
             raise ValidationError(_("%(period)s 尚未开放填报或已关闭。") % {"period": period})
@@ -507,10 +508,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         user = request.user
         # Strangers to the form are refused before their input is even read. A locked form
         # (submitted, approved) goes on to the service, which refuses it with its own words.
-        if submission.is_editable and not services.can_edit(user, submission):
-            raise exceptions.PermissionDenied(
-                _("您不能修改其他单位的报送表，省纲要办和查阅人员也不能修改单位填报的数据。")
-            )
+        if submission.is_editable and not policy.can_edit(user, submission):
+            raise exceptions.PermissionDenied(policy.refusal("edit"))
         serializer = SubmissionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -656,8 +655,8 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def evidence(self, request, pk=None):
         submission = self.get_object()
-        if not services.can_edit(request.user, submission):
-            raise exceptions.PermissionDenied(_("只能向本单位可编辑的报送表上传佐证材料。"))
+        if not policy.can_edit(request.user, submission):
+            raise exceptions.PermissionDenied(policy.refusal("add_evidence"))
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError(_("请选择要上传的文件。"))

@@ -1,6 +1,5 @@
 from rest_framework import viewsets
 
-from portal.api import PortalAutoSchema
 from targets.api.serializers import TargetSerializer
 from targets.filtersets import TargetFilterSet
 from targets.models import Target
@@ -8,8 +7,6 @@ from targets.models import Target
 
 class TargetViewSet(viewsets.ReadOnlyModelViewSet):
     """Quantified targets of the plan with their source sentences."""
-
-    schema = PortalAutoSchema()
 
     queryset = Target.objects.with_related().select_related("plan").prefetch_related("sources")
     serializer_class = TargetSerializer

@@ -6,7 +6,6 @@ Submissions, which also carry target figures, live in ``targets/api/submissions.
 import django_filters
 from rest_framework import serializers, viewsets
 
-from portal.api import PortalAutoSchema
 from tasks.choices import PeriodState
 from tasks.models import Period
 
@@ -33,8 +32,6 @@ class PeriodSerializer(serializers.ModelSerializer):
 
 class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
     """Reporting periods (报送期): every logged-in user may read them, to know what is open."""
-
-    schema = PortalAutoSchema()
 
     queryset = Period.objects.order_by("year", "quarter", "pk")
     serializer_class = PeriodSerializer

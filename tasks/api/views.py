@@ -1,6 +1,5 @@
 from rest_framework import viewsets
 
-from portal.api import PortalAutoSchema
 from tasks.api.serializers import InitiativeSerializer, MeasureSerializer, PlanSerializer
 from tasks.filtersets import InitiativeFilterSet, MeasureFilterSet
 from tasks.models import Initiative, Measure, Plan
@@ -9,8 +8,6 @@ from tasks.models import Initiative, Measure, Plan
 class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     """Implementation plans with their milestones."""
 
-    schema = PortalAutoSchema()
-
     queryset = Plan.objects.prefetch_related("milestones")
     serializer_class = PlanSerializer
     lookup_field = "code"
@@ -18,8 +15,6 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     """The 6 improvement actions and 7 key projects, with their parts and assignments."""
-
-    schema = PortalAutoSchema()
 
     queryset = Initiative.objects.select_related("plan").prefetch_related(
         "parts", "assignments__unit", "assignments__part"
@@ -30,8 +25,6 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
 
 class MeasureViewSet(viewsets.ReadOnlyModelViewSet):
     """Work measures (工作措施) with their full text."""
-
-    schema = PortalAutoSchema()
 
     queryset = Measure.objects.select_related("initiative", "part")
     serializer_class = MeasureSerializer

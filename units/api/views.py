@@ -1,6 +1,5 @@
 from rest_framework import viewsets
 
-from portal.api import PortalAutoSchema
 from units.api.serializers import RegionSerializer, UnitSerializer
 from units.filtersets import RegionFilterSet, UnitFilterSet
 from units.models import Region, Unit
@@ -8,8 +7,6 @@ from units.models import Region, Unit
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Qinghai's province, 8 prefectures and 44 counties."""
-
-    schema = PortalAutoSchema()
 
     queryset = Region.objects.select_related("parent")
     serializer_class = RegionSerializer
@@ -19,8 +16,6 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     """Reporting units: provincial departments and organisations, and local governments."""
-
-    schema = PortalAutoSchema()
 
     queryset = Unit.objects.select_related("region")
     serializer_class = UnitSerializer
