@@ -196,7 +196,12 @@ def judge(
 
 
 def judge_years(
-    current: Progress, year_results: list, thresholds: Thresholds, *, plan_over: bool
+    current: Progress,
+    year_results: list,
+    thresholds: Thresholds,
+    *,
+    plan_over: bool,
+    aspiration: bool = False,
 ) -> Progress:
     """A per-year target's standing: every completed year is met or missed on its own, and a
     missed year stays missed.
@@ -225,6 +230,8 @@ def judge_years(
         years_status
     ) > order.index(current.status):
         result.status = years_status
+    if aspiration and result.status == ProgressStatus.FAR_BEHIND:
+        result.status = ProgressStatus.BEHIND  # 力争: years not reached are not a breach
     return result
 
 

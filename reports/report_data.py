@@ -25,7 +25,7 @@ from portal.numbers import plain
 from reports.choices import ReportKind
 from reports.knowledge import DataAsOf, end_of_day
 from reports.models import InitiativeSnapshot, RegionSnapshot, TargetSnapshot, UnitPeriodSnapshot
-from reports.rollups import _target_snapshots, thresholds_for
+from reports.rollups import judge_targets, thresholds_for
 from targets.choices import Bound, MeasureKind
 from targets.models import ExternalFigure, Target, TargetFigure
 from tasks.choices import AssignmentRole, EventAction, SubmissionStatus, Timeliness
@@ -212,7 +212,7 @@ def _judged_rows(plan, periods, shown, data):
         )
     if not shown:
         return []
-    rows, _contributions, _initiatives = _target_snapshots(plan, periods, shown, data)
+    rows, _contributions, _initiatives = judge_targets(plan, periods, shown, data)
     return [tuple(row[name] for name in _JUDGED) for row in rows]
 
 

@@ -104,7 +104,7 @@ def rollup(plan: Plan, from_period: Period | None = None, *, today: datetime.dat
         ids = [p.pk for p in chosen]
         written = _unit_snapshots(ids, today)
         written += _region_snapshots(ids)
-        target_rows, contributions, initiative_of = _target_snapshots(plan, periods, chosen)
+        target_rows, contributions, initiative_of = judge_targets(plan, periods, chosen)
         written += _sync(TargetSnapshot, ("target_id", "period_id"), target_rows, ids)
         written += _sync(ContributionSnapshot, ("target_id", "period_id", "unit_id"), contributions, ids)
         initiative_rows = _initiative_snapshots(plan, chosen, target_rows, initiative_of)
@@ -472,7 +472,7 @@ class CurrentData:
         )
 
 
-def _target_snapshots(plan, periods, chosen, data=None):
+def judge_targets(plan, periods, chosen, data=None):
     """Rows of ``TargetSnapshot`` (as dicts) for the ``chosen`` periods, and the contributions."""
     data = data or CurrentData()
     thresholds = thresholds_for(plan)
@@ -541,7 +541,9 @@ def _target_snapshots(plan, periods, chosen, data=None):
                     else:
                         results = [_year_met(target, rule, target_rows, ends[y]) for y in years]
                     plan_over = as_of >= datetime.date(target.deadline_year, 12, 31)
-                    result = progress.judge_years(result, results, thresholds, plan_over=plan_over)
+                    result = progress.judge_years(
+                        result, results, thresholds, plan_over=plan_over, aspiration=target.aspiration
+                    )
             rows.append(
                 {
                     "target_id": target_id,

@@ -189,7 +189,9 @@ def _backdate_history(moment):
         model.history.model.objects.update(history_date=moment)
 
 
-def test_a_report_rebuilt_as_approved_on_its_day_shows_the_same_figures_and_a_new_version_lists_changes():
+def test_a_report_rebuilt_as_approved_on_its_day_shows_the_same_figures_and_a_new_version_lists_changes(
+    client, office
+):
     """T09 on 20 January 2024: 2022 Q2 100000 + 2023 Q2 40000 approved = 14万人次. Later the 2023 Q2
     form is reopened ("重复统计") and corrected to 30000, and a late 2023 Q3 form of 20000 is
     approved. Rebuilt as approved on 20 January 2024 the mid-term report still says 14万; built
@@ -227,6 +229,19 @@ def test_a_report_rebuilt_as_approved_on_its_day_shows_the_same_figures_and_a_ne
 
     again = build_snapshot(plan=plan, kind="midterm", cutoff=cutoff, knowledge_date=first_day)
     assert t09(again) == t09(first)  # exactly what was known on 20 January 2024
+    # The API answers with the same two dates; a knowledge date before the quarter ended is refused.
+    from tasks.models import Period
+
+    q4 = Period.objects.get(year=2023, quarter=4)
+    client.force_login(office)
+
+    def api_t09(**params):
+        rows = client.get("/api/v1/targets/", {"period": q4.pk, "code": "T09", **params}).json()["results"]
+        return rows[0]["actual"]
+
+    assert (api_t09(knowledge_date="2024-01-20"), api_t09()) == ("140000", "150000")
+    refused = client.get("/api/v1/targets/", {"period": q4.pk, "knowledge_date": "2023-06-30"})
+    assert refused.status_code == 400 and "不能早于" in str(refused.json()["knowledge_date"])
 
     previous = ReportRun.objects.create(
         plan=plan, kind="midterm", cutoff=cutoff, knowledge_date=first_day, snapshot=first, status="succeeded"
@@ -340,3 +355,13 @@ def test_the_office_enters_a_baseline_which_is_kept_with_history_and_judged(
     assert t01.history.first().history_user == office  # who entered it, kept
     s = snap("T01", 2023, 4)  # the roll-up ran: judged from the baseline now
     assert s.expected == D("8.7984") and s.status == ProgressStatus.BEHIND
+
+
+def test_an_aspiration_missed_in_some_years_is_not_reached_rather_than_breached():
+    """力争涵盖20多个行业 (T15): 21 in 2022 (reached), 18 in 2023 and 19 in 2024 (not reached):
+    1 of 3 years → 0.33 would be 严重滞后 for a binding target; for an aspiration it is 滞后."""
+    for year, value in ((2022, 21), (2023, 18), (2024, 19)):
+        approved_figure("zgh", year, 3, "T15", value=D(value))
+    rollup(current_plan())
+    s = snap("T15", 2024, 4)
+    assert (s.years_met, s.years_judged, s.status) == (1, 3, ProgressStatus.BEHIND)

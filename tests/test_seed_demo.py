@@ -265,3 +265,43 @@ def test_scale_2_adds_101_county_governments_with_demo_data_but_no_accounts():
     assert Submission.objects.filter(unit=synthetic).count() >= 12
     assert not Membership.objects.filter(unit__code__startswith="x2-").exists()
     assert demo.synthetic_county_count(30) + 44 == 2973
+
+
+def test_the_dashboard_target_pages_api_and_midterm_report_agree_on_every_target(client):
+    """On the demo data at the end of 2023, every target reads the same on the dashboard, its own
+    page, the API and the mid-term report: one judgement, one presenter."""
+    import html as html_lib
+    import re
+
+    from reports.models import TargetSnapshot
+    from reports.pdf import target_texts
+    from reports.report_data import build_snapshot
+    from reports.rollups import rollup
+    from targets.presenters import standing_texts
+    from tasks.selectors import current_plan
+
+    plan = current_plan()
+    rollup(plan)
+    period = Period.objects.get(plan=plan, year=2023, quarter=4)
+    snaps = {s.target.code: s for s in TargetSnapshot.objects.filter(period=period).select_related("target")}
+    expected = {code: standing_texts(s.target, s) for code, s in snaps.items()}
+    assert len(expected) == Target.objects.filter(plan=plan).count()
+
+    client.force_login(Membership.objects.filter(role="office").select_related("user").first().user)
+    api = client.get("/api/v1/targets/", {"period": period.pk, "limit": 1000}).json()["results"]
+    report = build_snapshot(plan=plan, kind="midterm", cutoff=datetime.date(2023, 12, 31))
+    reported = {t["code"]: (t, target_texts(t)) for t in report["targets"]}
+    dashboard = html_lib.unescape(client.get("/dashboard/", {"period": period.pk}).content.decode())
+    for item in api:
+        code, texts = item["code"], expected[item["code"]]
+        assert item["status"] == snaps[code].status and item["texts"] == texts, code
+        frozen, report_texts = reported[code]
+        assert frozen["status"] == snaps[code].status, code
+        for key in ("actual", "expected", "completion", "forecast", "status", "years"):
+            assert report_texts[key] == texts[key], (code, key)
+        row = re.search(rf'<td class="nowrap">{code}</td>(.*?)</tr>', dashboard, re.S).group(1)
+        assert texts["actual"] in row and texts["status"] in row, code
+        page = html_lib.unescape(
+            client.get(f"/dashboard/targets/{code}/", {"period": period.pk}).content.decode()
+        )
+        assert texts["actual"] in page and texts["status"] in page, code

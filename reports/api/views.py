@@ -1,5 +1,8 @@
 """API of the reports app: targets with their progress, and roll-up runs."""
 
+import datetime
+from types import SimpleNamespace
+
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +13,9 @@ from rest_framework.response import Response
 
 from portal.api import body_value
 from reports.choices import ProgressStatus, RunTrigger
+from reports.knowledge import DataAsOf, end_of_day
 from reports.models import RollupRun, TargetSnapshot
+from reports.rollups import judge_targets
 from reports.services import request_rollup
 from targets.api.serializers import TargetSerializer
 from targets.api.views import TargetViewSet
@@ -72,6 +77,9 @@ class TargetProgressSerializer(TargetSerializer):
         ]
 
     def _snap(self, obj):
+        judged = self.context.get("judged")
+        if judged is not None:  # rebuilt "as approved on" a knowledge date
+            return judged.get(obj.pk)
         snaps = getattr(obj, "current_snapshot", [])
         return snaps[0] if snaps else None
 
@@ -133,11 +141,55 @@ class TargetProgressSerializer(TargetSerializer):
         return data
 
 
-PROGRESS_FIELDS = ("as_of", "actual", "expected", "completion", "status", "forecast")
+PROGRESS_FIELDS = (
+    "as_of",
+    "baseline",
+    "actual",
+    "expected",
+    "completion",
+    "status",
+    "status_label",
+    "forecast",
+    "years_met",
+    "years_judged",
+    "regions_met",
+    "regions_total",
+    "texts",
+)
+
+
+def knowledge_date_of(request, period):
+    """?knowledge_date=YYYY-MM-DD: judge the figures as approved at the end of that day (None: now)."""
+    raw = request.query_params.get("knowledge_date")
+    if not raw:
+        return None
+    try:
+        day = datetime.date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise ValidationError(
+            {"knowledge_date": _("数据认定日期格式不正确，应为 2024-01-15 这样的日期。")}
+        ) from exc
+    if day > timezone.localdate():
+        raise ValidationError({"knowledge_date": _("数据认定日期不能晚于今天。")})
+    if period is not None and day < period.ends_on:
+        raise ValidationError(
+            {
+                "knowledge_date": _("数据认定日期不能早于该报送期的结束日期（%(end)s）。")
+                % {"end": period.ends_on.isoformat()}
+            }
+        )
+    return day
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("period", int, description="as-of period id (default: latest ended)")]
+    parameters=[
+        OpenApiParameter("period", int, description="as-of period id (default: latest ended)"),
+        OpenApiParameter(
+            "knowledge_date",
+            datetime.date,
+            description="judge the figures as approved at the end of this day",
+        ),
+    ]
 )
 class TargetProgressViewSet(TargetViewSet):
     """Targets with actual, expected (序时进度), status, forecast and as-of date from the roll-ups.
@@ -146,7 +198,20 @@ class TargetProgressViewSet(TargetViewSet):
     in only for those the access policy lets see the target's progress (null for the others)."""
 
     serializer_class = TargetProgressSerializer
-    extra_query_params = frozenset({"period"})  # not a filter: the as-of period
+    extra_query_params = frozenset({"period", "knowledge_date"})  # not filters: the two dates
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        period = as_of_period(self.request)
+        knowledge = knowledge_date_of(self.request, period)
+        if knowledge is not None and period is not None:
+            plan = current_plan()
+            periods = list(Period.objects.filter(plan=plan).order_by("year", "quarter"))
+            rows, _contributions, _initiatives = judge_targets(
+                plan, periods, [period], DataAsOf(end_of_day(knowledge))
+            )
+            context["judged"] = {row["target_id"]: SimpleNamespace(**row) for row in rows}
+        return context
 
     def get_queryset(self):
         period = as_of_period(self.request)
