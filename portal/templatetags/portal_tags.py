@@ -27,3 +27,11 @@ def fixed_url(name):
 def _forget_on_urlconf_change(setting, **kwargs):
     if setting == "ROOT_URLCONF":  # tests that swap URLconfs
         _reversed.cache_clear()
+
+
+@register.filter
+def sees_open_questions(user) -> bool:
+    """Whether the page shows a target's 待明确事项 (see ``targets.selectors.sees_open_questions``)."""
+    from targets.selectors import sees_open_questions as sees
+
+    return sees(user)
