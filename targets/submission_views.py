@@ -21,9 +21,10 @@ from django.views.generic import TemplateView
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
 from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
+from tasks import selectors as task_selectors
 from tasks import services as task_services
-from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
-from tasks.models import MeasureLine, Period, Submission
+from tasks.choices import MeasureStatus, SubmissionStatus
+from tasks.models import DeadlineExtension, MeasureLine, Period, Submission
 from units.choices import Role
 from units.models import Unit
 from units.permissions import role_of, unit_of
@@ -57,7 +58,8 @@ class SubmissionStartView(LoginRequiredMixin, View):
             if unit_of(request.user) != unit:
                 raise Http404
             existing = Submission.objects.filter(unit=unit, period=period).first()
-            if existing is None and period.state != PeriodState.OPEN:
+            extension = DeadlineExtension.objects.filter(unit=unit, period=period).first()
+            if existing is None and not task_selectors.can_start(period, extension, timezone.localdate()):
                 messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
                 return redirect("tasks:inbox")
             submission = existing or task_services.ensure_submission(unit, period, by=request.user)
@@ -119,8 +121,11 @@ class SubmissionDetailView(LoginRequiredMixin, TemplateView):
             groups[-1][1].append(line)
         can_edit = task_services.can_edit(user, submission)
         is_unit_approver = role == Role.APPROVER and unit_of(user) == submission.unit
+        extension = DeadlineExtension.objects.filter(period=submission.period, unit=submission.unit).first()
         return super().get_context_data(
             submission=submission,
+            deadline=extension.deadline if extension else submission.period.deadline,
+            extension=extension,
             line_groups=groups,
             figures=figures,
             region_figure=region_figure,
@@ -274,6 +279,7 @@ def field_labels():
         "explanation": _("变动说明"),
         "funding": _("本年度科普经费（万元）"),
         "population": _("常住人口（万人）"),
+        "narrative": _("本地区工作进展"),
     }
 
 
