@@ -5,12 +5,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from portal.health import healthz
-from portal.views import HelpView
+from portal.views import HelpView, favicon, landing
 from reports.api.baselines import BaselineViewSet
 from reports.api.reports import ReportRunViewSet
 from reports.api.views import RollupRunViewSet, TargetProgressViewSet
@@ -38,11 +37,12 @@ admin.site.site_header = "青海省全民科学素质行动实施进展平台 ·
 admin.site.site_title = "科学素质平台管理"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="targets:plan_detail", permanent=False), name="home"),
+    path("", landing, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("units.urls")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("help/", HelpView.as_view(), name="help"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("targets.urls")),

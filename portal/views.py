@@ -1,10 +1,41 @@
-"""Pages of the portal as a whole rather than of one app: 使用帮助 (help for users)."""
+"""Pages of the portal as a whole rather than of one app: the landing redirect, 使用帮助 (help
+for users) and the error pages."""
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from portal.numbers import plain
+from units import policy
+
+# Where each role's day starts (the home page and the page after logging in).
+LANDING = {
+    "reporter": "tasks:inbox",
+    "approver": "tasks:inbox",
+    "office": "tasks:review_queue",
+    "viewer": "reports:dashboard",
+}
+
+
+def landing(request):
+    """The home page: each role lands on its work (unit staff: 本期待办; the office: 待审核;
+    viewers: 工作看板); anyone else on the plan. ``LOGIN_REDIRECT_URL`` points here."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return redirect(LANDING.get(policy.role_of(request.user), "targets:plan_detail"))
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own (pages link the icon in base.html)."""
+    return redirect(static("img/favicon.ico"), permanent=True)
+
+
+def csrf_failure(request, reason="", template_name="403_csrf.html"):
+    """``CSRF_FAILURE_VIEW``: the refused form explained in the user's language, with the menu."""
+    return render(request, template_name, {"reason": reason}, status=403)
 
 
 def _percent(share) -> str:

@@ -3,7 +3,10 @@
 ``build_demo_progress`` fills every active unit's forms from the 2021 baseline to 2025 Q4, as
 the portal would look in November 2026 while the final evaluation is under way: most forms
 approved (some late, some returned once first), a few returned or waiting for review in the
-latest periods, a few never submitted. Narratives are plausible Chinese per measure, figures follow
+latest periods, a few never submitted. Whatever the date the demo is built on, every role has
+work (``FEATURED_LAST``, ``extend_featured``): a returned form for jyt-reporter whose deadline
+the office extended into the future, forms waiting for the office, a 西宁市 draft. Narratives are
+plausible Chinese per measure, figures follow
 each target's rule (increments summing to 70–120 % of the target, levels rising towards it,
 coverage rising to its total, milestones done from some quarter on), and local governments give
 their region's funding and population.
@@ -137,6 +140,13 @@ SECOND_LAST = {
 }
 LAST = {"approved": 42, "returned_approved": 4, "submitted": 14, "returned": 9, "draft": 15, "missing": 16}
 LOCAL_EXTRA_MISSING = 2  # county and prefecture governments miss a few more
+# Work waiting in every role whatever the date (the accounts the README names): 省教育厅's latest
+# form is back from the office, 省科技厅's waits for review, 西宁市 has a draft; the office has
+# extended the first and last of them, to 30 days after the later of today and the demo's "now".
+FEATURED_LAST = {"jyt": "returned", "kjt": "submitted", "xiningshi": "draft"}
+FEATURED_EXTENDED = ("jyt", "xiningshi")
+EXTENSION_DAYS = 30
+EXTENSION_REASON = "总结评估期间补充完善全年数据，经省纲要办同意延期报送。"
 # Outcomes in which the form was approved before the next quarter's form was submitted: its
 # figures are the "previous approved" ones the submit check compares with.
 WAS_APPROVED = {"approved", "returned_approved", "reopened_approved", "reopened", "reopened_submitted"}
@@ -366,6 +376,16 @@ PROBLEMS = [
     "科普信息化平台运维力量薄弱",
     "活动成效评估机制不完善，缺少量化跟踪",
 ]
+REGION_WORK = [
+    "召开全民科学素质工作联席会议{w}次，部署年度重点任务",
+    "依托新时代文明实践中心（所、站）开展科普志愿服务{n}场，服务群众约{m}人次",
+    "在农牧区开展科技下乡和科普大篷车巡展{n}次",
+    "举办青少年科技创新大赛和科普讲座{n}场，参与学生约{m}人次",
+    "开展农牧民实用技术培训{n}期，培训{k}人次",
+    "新建和提升社区（村）科普活动室{w}个",
+    "组织防灾减灾、健康知识等主题科普宣传活动{n}场",
+    "落实本级科普经费，统筹用于基层科普设施和活动",
+]
 WINTER_PROBLEM = "受冬季气候影响，农牧区线下活动开展受限"
 COVID_PROBLEM = "受疫情影响，部分线下活动延期或改为线上开展"
 NEXT_STEPS = [
@@ -418,6 +438,7 @@ class DemoResult:
     events: int = 0
     history: int = 0
     notifications: int = 0
+    extensions: int = 0
     seconds: float = 0.0
 
     @property
@@ -568,8 +589,40 @@ def build_demo_progress(
         if log:
             log(start + len(chunk), len(todo))
     result.units = len(todo)
+    result.extensions = extend_featured(context, todo)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def extension_deadline(period, today=None) -> datetime.date:
+    """The featured units' extended deadline: ``EXTENSION_DAYS`` after the latest of today, the
+    demo's "now" and the period's own deadline, so the demo has an open deadline on any day."""
+    today = today or timezone.localdate()
+    return max(today, DEMO_NOW.date(), period.deadline) + datetime.timedelta(days=EXTENSION_DAYS)
+
+
+def extend_featured(context, units, today=None) -> int:
+    """The office's extensions of the latest period for ``FEATURED_EXTENDED`` units among ``units``
+    (needs an office account to have granted them); returns how many were written."""
+    from tasks.models import DeadlineExtension
+
+    chosen = [u for u in units if u.code in FEATURED_EXTENDED]
+    if not chosen or context.office_actor is None:
+        return 0
+    period = context.periods[-1]
+    deadline = extension_deadline(period, today)
+    for unit in chosen:
+        DeadlineExtension.objects.update_or_create(
+            period=period,
+            unit=unit,
+            defaults={
+                "deadline": deadline,
+                "reason": EXTENSION_REASON,
+                "granted_by_id": context.office_actor,
+                "granted_at": context.now,
+            },
+        )
+    return len(chosen)
 
 
 class _Context:
@@ -854,6 +907,8 @@ class _Writer:
             if local:
                 weights["missing"] += LOCAL_EXTRA_MISSING
             outcome = rng.choices(list(weights), weights=list(weights.values()))[0]
+            if index == len(periods) - 1:  # drawn all the same, so the random stream is unchanged
+                outcome = FEATURED_LAST.get(unit.code, outcome)
             final = index >= len(periods) - 2  # outcomes still open in the latest two quarters
             if outcome == "missing":
                 self.result.missing += 1
@@ -870,6 +925,8 @@ class _Writer:
             figures = self.figures_for(index, targets, series, carried, last_approved, rng, draft)
             lines = self.lines_for(unit, period, index, measures, line_modes, targets, figures, rng, draft)
             region_values = self.region_for(region, period, rng, draft) if region else None
+            if region_values is not None:
+                region_values["narrative"] = self.region_narrative(unit, period, draft)
             self.submissions.append(
                 (unit, period, steps, lines, [(t.pk, figures[t.code]) for t in targets], region_values)
             )
@@ -1182,6 +1239,15 @@ class _Writer:
             "population": _q(population, 2),
             "source_note": "本级财政预算执行数据；常住人口采用统计部门年度公报数据",
         }
+
+    def region_narrative(self, unit, period, draft):
+        """A local government's account of its own work in a quarter, on a random stream of its
+        own (so the rest of the demo stays what it was without it)."""
+        rng = random.Random(f"{self.c.seed}:{unit.code}:{period.key}:narrative")
+        if draft and rng.random() < 0.5:
+            return ""
+        parts = [_fill(t, rng) for t in rng.sample(REGION_WORK, 3)]
+        return f"本季度，{unit.short_name}" + "；".join(parts) + "。"
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from units.models import Region
 
 
 class ThresholdsForm(forms.ModelForm):
+    """The order rule (超前 > 正常 > 滞后 > 0) is the model's constraint, with its own message."""
+
     class Meta:
         model = StatusThresholds
         fields = ["ahead", "on_track", "behind"]
@@ -23,16 +25,6 @@ class ThresholdsForm(forms.ModelForm):
             "on_track": _("不低于此值为“正常”，如 0.95"),
             "behind": _("不低于此值为“滞后”，低于此值为“严重滞后”，如 0.80"),
         }
-
-    def clean(self):
-        cleaned = super().clean()
-        ahead, on_track, behind = cleaned.get("ahead"), cleaned.get("on_track"), cleaned.get("behind")
-        if None not in (ahead, on_track, behind) and not (ahead > on_track > behind > 0):
-            raise forms.ValidationError(
-                _("阈值必须从高到低排列且互不重叠：超前 > 正常 > 滞后 > 0。当前为 %(a)s、%(o)s、%(b)s。"),
-                params={"a": ahead, "o": on_track, "b": behind},
-            )
-        return cleaned
 
 
 class WaypointForm(forms.ModelForm):

@@ -8,7 +8,6 @@ milestone's is the Q4 row of the milestone year.
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -40,24 +39,19 @@ class StatusThresholds(models.Model):
         verbose_name = _("进度判定阈值")
         verbose_name_plural = _("进度判定阈值")
         constraints = [
+            # The one statement of the rule: the database keeps it, and forms (the settings page,
+            # the admin) show this message when they validate the constraint.
             models.CheckConstraint(
                 name="thresholds_in_order",
                 condition=Q(ahead__gt=models.F("on_track"), on_track__gt=models.F("behind"), behind__gt=0),
+                violation_error_message=_(
+                    "阈值必须从高到低排列且互不重叠：超前 > 正常 > 滞后 > 0。请检查三个阈值后重新保存。"
+                ),
             ),
         ]
 
     def __str__(self):
         return f"{self.ahead} / {self.on_track} / {self.behind}"
-
-    def clean(self):
-        values = [self.ahead, self.on_track, self.behind]
-        if any(v is None for v in values):
-            return
-        if not (self.ahead > self.on_track > self.behind > 0):
-            raise ValidationError(
-                _("阈值必须满足：超前 > 正常 > 滞后 > 0（当前为 %(a)s、%(o)s、%(b)s）。")
-                % {"a": self.ahead, "o": self.on_track, "b": self.behind}
-            )
 
 
 class RollupRun(models.Model):

@@ -467,6 +467,24 @@ def region_history(region, period_ids):
     }
 
 
+def region_narratives(region, period_ids, limit=8):
+    """The region's government's own account of its work (``RegionFigure.narrative``) from its
+    approved forms of ``period_ids``, latest first: [(period, narrative)]. One query."""
+    from targets.models import RegionFigure
+
+    rows = (
+        RegionFigure.objects.filter(
+            region=region,
+            submission__period_id__in=period_ids,
+            submission__status=SubmissionStatus.APPROVED,
+        )
+        .exclude(narrative="")
+        .select_related("submission__period")
+        .order_by("-submission__period__year", "-submission__period__quarter")[:limit]
+    )
+    return [(row.submission.period, row.narrative) for row in rows]
+
+
 def children_at(region, period):
     """The region's sub-regions with their snapshot at ``period``: [(region, snapshot | None)]."""
     children = list(region.children.order_by("code"))

@@ -942,6 +942,7 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
             children=children,
             child_target=child_target,
             governments=list(region.governments.all()),
+            narratives=selectors.region_narratives(region, [p.pk for p in shown]),
         )
         return context
 

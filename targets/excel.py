@@ -92,8 +92,11 @@ REGION_COLUMNS = [
     ("funding", gettext_lazy("本年度科普经费（万元）"), 22),
     ("population", gettext_lazy("常住人口（万人）"), 18),
     ("source_note", gettext_lazy("数据来源说明"), 40),
+    ("narrative", gettext_lazy("本地区工作进展"), 60),
 ]
-REGION_EDITABLE = ("funding", "population", "source_note")
+REGION_EDITABLE = ("funding", "population", "source_note", "narrative")
+# Files downloaded before the narrative column existed still upload (their narrative is kept).
+REGION_REQUIRED = ("id", "funding", "population", "source_note")
 
 # The value cells a figure row uses, by the target's combination rule.
 VALUE_FIELDS = {
@@ -351,6 +354,7 @@ def _write_region(wb, region_figure, editable, title):
     _put(ws, 2, 3, _number_cell(region_figure.funding), editable=editable)
     _put(ws, 2, 4, _number_cell(region_figure.population), editable=editable)
     _put(ws, 2, 5, region_figure.source_note, editable=editable, text=True)
+    _put(ws, 2, 6, region_figure.narrative, editable=editable, text=True)
     _protect(ws, title)
 
 
@@ -711,7 +715,7 @@ def _read_figures(ws, submission, done_by_label, errors):
 
 
 def _read_region(ws, region_figure, errors):
-    positions = _columns(ws, REGION_COLUMNS, ("id", *REGION_EDITABLE), errors)
+    positions = _columns(ws, REGION_COLUMNS, REGION_REQUIRED, errors)
     if positions is None:
         return None
     region = None
@@ -729,6 +733,8 @@ def _read_region(ws, region_figure, errors):
             "population": _raw_number(*cells["population"]),
             "source_note": _text(cells["source_note"][0]),
         }
+        if "narrative" in cells:
+            region["narrative"] = _text(cells["narrative"][0])
         _cleaned, problems = clean_region_figure(region)
         errors.extend(labelled(prefix, message) for message in problems)
         if len(region["source_note"]) > SOURCE_NOTE_LIMIT:

@@ -261,6 +261,12 @@ class RegionFigure(models.Model):
         _("常住人口（万人）"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     source_note = models.CharField(_("数据来源说明"), max_length=500, blank=True)
+    # The government's own work: its forms otherwise hold only funding and population.
+    narrative = models.TextField(
+        _("本地区工作进展"),
+        blank=True,
+        help_text=_("本季度本地区推进全民科学素质行动的主要做法和成效，不超过 4000 字"),
+    )
 
     history = HistoricalRecords()
 

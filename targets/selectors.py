@@ -3,6 +3,13 @@
 from django.db.models import Prefetch
 
 from targets.models import Target, TargetSource
+from units import policy
+
+
+def sees_open_questions(user) -> bool:
+    """待明确事项 (``Target.questions``: the analysts' open questions about a target) are working
+    notes for the office, not for the plan's other users. The one check pages and the API ask."""
+    return policy.can_see_open_questions(user)
 
 
 def targets_for_plan(plan):

@@ -150,6 +150,9 @@ def clean_figure(target, data):
     return cleaned, errors
 
 
+NARRATIVE_LIMIT = 4000  # characters of a local government's own work (RegionFigure.narrative)
+
+
 def clean_region_figure(data):
     errors = []
     funding = _number(data.get("funding"), _("本年度科普经费（万元）"), errors)
@@ -161,11 +164,20 @@ def clean_region_figure(data):
     if len(note) > 500:
         errors.append(_("地区科普经费：数据来源说明超过 500 字。"))
     two = Decimal("0.01")
-    return {
+    cleaned = {
         "funding": funding.quantize(two) if funding is not None else None,
         "population": population.quantize(two) if population is not None else None,
         "source_note": note[:500],
-    }, errors
+    }
+    if "narrative" in data:  # absent from older Excel files: then the stored text is kept
+        narrative = str(data.get("narrative") or "").replace("\x00", "").strip()
+        if len(narrative) > NARRATIVE_LIMIT:
+            errors.append(
+                _("本地区工作进展超过 %(limit)s 字（现有 %(n)s 字），请精简后再保存。")
+                % {"limit": NARRATIVE_LIMIT, "n": len(narrative)}
+            )
+        cleaned["narrative"] = narrative[:NARRATIVE_LIMIT]
+    return cleaned, errors
 
 
 def save_figures(submission, rows, region=None, *, by=None, merge=None):
@@ -213,7 +225,7 @@ def save_figures(submission, rows, region=None, *, by=None, merge=None):
 
 
 FIGURE_FIELDS = ("value", "covered", "total", "done", "source_note", "explanation")
-REGION_FIELDS = ("funding", "population", "source_note")
+REGION_FIELDS = ("funding", "population", "source_note", "narrative")
 
 
 def merge_base(submission, base):

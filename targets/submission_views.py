@@ -23,9 +23,10 @@ from portal.numbers import plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
 from targets.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
+from tasks import selectors as task_selectors
 from tasks import services as task_services
-from tasks.choices import MeasureStatus, PeriodState
-from tasks.models import MeasureLine, Period, Submission
+from tasks.choices import MeasureStatus
+from tasks.models import DeadlineExtension, MeasureLine, Period, Submission
 from units import policy
 from units.models import Unit
 
@@ -139,8 +140,11 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
             if not groups or groups[-1][0] != title:
                 groups.append((title, []))
             groups[-1][1].append(line)
+        extension = DeadlineExtension.objects.filter(period=submission.period, unit=submission.unit).first()
         return super().get_context_data(
             submission=submission,
+            deadline=extension.deadline if extension else submission.period.deadline,
+            extension=extension,
             line_groups=groups,
             figures=figures,
             region_figure=region_figure,
@@ -242,6 +246,12 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
         return redirect("targets:submission_detail", pk=submission.pk)
 
 
+def _can_start(unit, period):
+    """A new form while the period is open or the office's extension for the unit runs (补报)."""
+    extension = DeadlineExtension.objects.filter(unit=unit, period=period).first()
+    return task_selectors.can_start(period, extension, timezone.localdate())
+
+
 class SubmissionStartView(SubmissionDetailView):
     """A unit's form for a period: the stored form if there is one; else, for the unit's staff
     while the period is open, the empty form read from the unit's assignments, written nowhere
@@ -260,7 +270,7 @@ class SubmissionStartView(SubmissionDetailView):
         self.submission = Submission(unit=unit, period=period)
         if not policy.can_edit(request.user, self.submission):
             raise Http404(_("该单位尚未填报本期报送表。"))
-        if period.state != PeriodState.OPEN:
+        if not _can_start(unit, period):
             messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
             return redirect("tasks:inbox")
         return self.render_to_response(self.get_context_data())
@@ -270,7 +280,7 @@ class SubmissionStartView(SubmissionDetailView):
         self.submission = Submission(unit=unit, period=period)
         if not policy.can_edit(request.user, self.submission):
             raise Http404(_("该单位尚未填报本期报送表。"))
-        if existing is None and period.state != PeriodState.OPEN:
+        if existing is None and not _can_start(unit, period):
             messages.error(request, _("%(period)s 尚未开放填报或已关闭。") % {"period": period})
             return redirect("tasks:inbox")
 
@@ -363,6 +373,7 @@ def field_labels():
         "explanation": _("变动说明"),
         "funding": _("本年度科普经费（万元）"),
         "population": _("常住人口（万人）"),
+        "narrative": _("本地区工作进展"),
     }
 
 

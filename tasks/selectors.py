@@ -88,3 +88,79 @@ def period_overview(period, today):
             }
         )
     return rows
+
+
+def can_start(period, extension, today) -> bool:
+    """Whether a unit may open a new form for a period: while the period is open, or while the
+    office's extension for the unit runs (a closed period's 补报)."""
+    from tasks.choices import PeriodState
+
+    if period.state == PeriodState.OPEN:
+        return True
+    return extension is not None and extension.deadline >= today
+
+
+def unit_inbox(unit, today):
+    """本期待办 of one unit: the same truth as the dashboard's compliance row, in the unit's words.
+
+    Returns ``{"todo", "missed", "history", "counts"}``:
+
+    - ``todo``: every form the unit can act on, soonest deadline first: returned forms, drafts,
+      and the not-yet-started forms of open periods or of periods the office extended for it;
+    - ``missed``: quarters past the unit's deadline with nothing ever submitted (the dashboard's
+      未报), whether or not a draft was started;
+    - ``history``: every period that has opened, latest first, with a row even where no form
+      was ever started;
+    - ``counts``: to-do, returned and missed numbers for the page's summary.
+
+    Each row carries the unit's own deadline (the extension's when there is one), the extension
+    itself, the status, the timeliness (``timeliness``, the dashboard's rule) and whether the
+    unit can still open the form. Three queries.
+    """
+    from tasks.choices import PeriodState, SubmissionStatus, Timeliness
+    from tasks.models import DeadlineExtension, Period, Submission
+
+    plan = current_plan()
+    if plan is None or unit is None:
+        return {"todo": [], "missed": [], "history": [], "counts": {"todo": 0, "returned": 0, "missed": 0}}
+    periods = (
+        Period.objects.filter(plan=plan)
+        .filter(Q(opens_on__lte=today) | ~Q(state=PeriodState.PLANNED))
+        .order_by("-year", "-quarter")
+    )
+    submissions = {s.period_id: s for s in Submission.objects.filter(unit=unit, period__plan=plan)}
+    extensions = {e.period_id: e for e in DeadlineExtension.objects.filter(unit=unit, period__plan=plan)}
+    history = []
+    for period in periods:
+        submission = submissions.get(period.pk)
+        extension = extensions.get(period.pk)
+        deadline = extension.deadline if extension else period.deadline
+        status = submission.status if submission else SubmissionStatus.NOT_STARTED
+        if submission is not None:
+            actionable = submission.is_editable
+        else:
+            actionable = can_start(period, extension, today)
+        history.append(
+            {
+                "period": period,
+                "submission": submission,
+                "status": status,
+                "deadline": deadline,
+                "extension": extension,
+                "timeliness": timeliness(submission, deadline, today),
+                "days_left": (deadline - today).days,
+                "actionable": actionable,
+            }
+        )
+    todo = sorted((r for r in history if r["actionable"]), key=lambda r: (r["deadline"], r["period"].key))
+    missed = [r for r in history if r["timeliness"] == Timeliness.MISSING]
+    return {
+        "todo": todo,
+        "missed": missed,
+        "history": history,
+        "counts": {
+            "todo": len(todo),
+            "returned": sum(1 for r in todo if r["status"] == SubmissionStatus.RETURNED),
+            "missed": len(missed),
+        },
+    }

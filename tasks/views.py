@@ -31,7 +31,8 @@ def _messages_of(exc):
 
 
 class InboxView(PolicyRequiredMixin, TemplateView):
-    """本期待办: this period's form, returned forms and overdue forms of the user's unit."""
+    """本期待办: every form the unit can act on, its missed quarters and its history, each with the
+    unit's own deadline (see ``selectors.unit_inbox``)."""
 
     template_name = "tasks/inbox.html"
     permission = "is_unit_staff"
@@ -39,37 +40,7 @@ class InboxView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         unit = policy.unit_of(self.request.user)
         today = timezone.localdate()
-        plan = current_plan()
-        periods = list(Period.objects.filter(plan=plan).order_by("-year", "-quarter")) if plan else []
-        submissions = {s.period_id: s for s in Submission.objects.filter(unit=unit).select_related("period")}
-        extensions = {e.period_id: e.deadline for e in unit.extensions.all()}
-        rows = []
-        for period in periods:
-            submission = submissions.get(period.pk)
-            deadline = extensions.get(period.pk, period.deadline)
-            rows.append(
-                {
-                    "period": period,
-                    "submission": submission,
-                    "deadline": deadline,
-                    "status": submission.status if submission else SubmissionStatus.NOT_STARTED,
-                    "timeliness": selectors.timeliness(submission, deadline, today),
-                    "days_left": (deadline - today).days,
-                }
-            )
-        open_rows = [r for r in rows if r["period"].state == PeriodState.OPEN]
-        todo = [r for r in open_rows if r["status"] in (SubmissionStatus.NOT_STARTED, SubmissionStatus.DRAFT)]
-        returned = [r for r in rows if r["status"] == SubmissionStatus.RETURNED]
-        overdue = [r for r in open_rows if r["timeliness"] == Timeliness.MISSING]
-        return super().get_context_data(
-            unit=unit,
-            todo=todo,
-            returned=returned,
-            overdue=overdue,
-            history=[r for r in rows if r["submission"] is not None],
-            today=today,
-            **kwargs,
-        )
+        return super().get_context_data(unit=unit, today=today, **selectors.unit_inbox(unit, today), **kwargs)
 
 
 class ReviewQueueView(PolicyRequiredMixin, TemplateView):

@@ -155,6 +155,7 @@ def test_a_local_governments_form_has_the_regional_funding_sheet(client, period)
         "本年度科普经费（万元）",
         "常住人口（万人）",
         "数据来源说明",
+        "本地区工作进展",
     ]
     assert region.cell(row=2, column=2).value == "城东区"
 

@@ -65,11 +65,13 @@ def test_list_pages_query_count_is_fixed(client, viewer, django_assert_max_num_q
         client.get(url)
 
 
-def test_target_page_shows_its_source_sentences_and_questions(client, viewer):
+def test_target_page_shows_its_source_sentences_and_to_the_office_its_questions(client, viewer, office):
     client.force_login(viewer)
     html = client.get(reverse("targets:target_detail", args=["T10"])).content.decode()
     assert "开展农牧民教育培训5万人（次）以上" in html
-    assert "待明确事项" in html
+    assert "待明确事项" not in html  # the analysts' open questions are the office's working notes
+    client.force_login(office)
+    assert "待明确事项" in client.get(reverse("targets:target_detail", args=["T10"])).content.decode()
 
 
 def test_unit_page_shows_what_it_leads_and_reports(client, viewer):

@@ -135,6 +135,7 @@ MATRIX = [
     get("login", NONE,                                        200,   200,  200,   200, 200,  200,  200,   200),
     get("logout", NONE,                                       405,   405,  405,   405, 405,  405,  405,   405),
     get("healthz", NONE,                                      200,   200,  200,   200, 200,  200,  200,   200),
+    get("favicon", NONE,                                      301,   301,  301,   301, 301,  301,  301,   301),
     get("help", NONE, *ALL_200),
     get("reports:evaluation_rules", NONE, *ALL_200),
     get("accounts:lockout_list", NONE, *OFFICE_ONLY),

@@ -19,7 +19,8 @@ from reports import demo
 from targets.models import RegionFigure, Target, TargetFigure
 from targets.services import jump_problems, missing_problems
 from tasks.choices import EventAction, PeriodState, SubmissionStatus
-from tasks.models import MeasureLine, Notification, Period, Submission, SubmissionEvent
+from tasks.models import DeadlineExtension, MeasureLine, Notification, Period, Submission, SubmissionEvent
+from tasks.selectors import unit_inbox
 from units.choices import RegionLevel
 from units.models import Membership, Unit
 
@@ -58,7 +59,7 @@ def snapshot(codes):
             [(e.action, e.at, e.to_status) for e in s.events.all()],
             [(line.measure_id, line.status, line.progress, line.problems) for line in s.lines.all()],
             sorted((f.target.code, f.value, f.covered, f.total, f.done) for f in s.figures.all()),
-            [(r.funding, r.population) for r in RegionFigure.objects.filter(submission=s)],
+            [(r.funding, r.population, r.narrative) for r in RegionFigure.objects.filter(submission=s)],
         )
     return forms
 
@@ -217,6 +218,41 @@ def test_local_governments_report_funding_and_population_per_region():
     counties = [f for f in final if f.region.level == RegionLevel.COUNTY]
     under_floor = [f for f in counties if f.funding < demo.COUNTY_FLOOR]
     assert 1 <= len(under_floor) <= len(counties) // 4
+
+
+def test_local_governments_describe_their_own_work():
+    approved = RegionFigure.objects.filter(submission__status=SubmissionStatus.APPROVED)
+    assert approved.exclude(narrative="").count() == approved.count()
+    text = approved.filter(region__code="630100").first().narrative
+    assert text.startswith("本季度，西宁市") and text.endswith("。") and len(text) > 30
+
+
+def test_every_role_has_work_waiting_whatever_the_date():
+    """jyt-reporter: a returned form whose deadline was extended into the future; the office:
+    forms to review; xiningshi-reporter: a draft, also extended."""
+    last = Period.objects.order_by("year", "quarter").last()
+    assert last.state == PeriodState.OPEN
+    jyt = Submission.objects.get(unit__code="jyt", period=last)
+    assert jyt.status == SubmissionStatus.RETURNED and jyt.review_comment
+    assert Submission.objects.get(unit__code="kjt", period=last).status == SubmissionStatus.SUBMITTED
+    assert Submission.objects.get(unit__code="xiningshi", period=last).status == SubmissionStatus.DRAFT
+    extensions = DeadlineExtension.objects.filter(period=last).order_by("unit__code")
+    assert [e.unit.code for e in extensions] == ["jyt", "xiningshi"]
+    today = timezone.localdate()
+    assert all(e.deadline == demo.extension_deadline(last) > today for e in extensions)
+    assert extensions[0].granted_by.username == "office"
+
+    inbox = unit_inbox(Unit.objects.get(code="jyt"), today)
+    returned = [r for r in inbox["todo"] if r["period"] == last]
+    assert returned and returned[0]["status"] == SubmissionStatus.RETURNED and returned[0]["days_left"] > 0
+    assert Submission.objects.pending_review().count() >= 1
+
+
+def test_the_extension_is_after_today_the_demos_now_and_the_deadline():
+    last = Period.objects.order_by("year", "quarter").last()
+    for today in (datetime.date(2025, 3, 1), datetime.date(2026, 11, 1), datetime.date(2031, 5, 6)):
+        deadline = demo.extension_deadline(last, today)
+        assert deadline == max(today, demo.DEMO_NOW.date(), last.deadline) + datetime.timedelta(days=30)
 
 
 def test_the_office_and_the_units_got_the_notifications_the_services_would_have_sent():

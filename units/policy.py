@@ -152,7 +152,12 @@ def can_manage_periods(user) -> bool:
 
 
 def can_manage_settings(user) -> bool:
-    """Thresholds, waypoints, external figures, regions' baselines."""
+    """Thresholds, waypoints, external figures, targets' and regions' baselines."""
+    return role_of(user) == Role.OFFICE
+
+
+def can_see_open_questions(user) -> bool:
+    """待明确事项 (the analysts' open questions about a target): working notes for the office."""
     return role_of(user) == Role.OFFICE
 
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from targets.models import Target
+from targets.selectors import sees_open_questions
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -47,3 +48,10 @@ class TargetSerializer(serializers.ModelSerializer):
             "questions",
             "notes",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if "questions" in data and not sees_open_questions(request.user if request else None):
+            data["questions"] = []  # the office's working notes (see sees_open_questions)
+        return data

@@ -93,7 +93,7 @@ def test_a_form_goes_from_draft_through_return_to_approval_by_clicks_in_a_browse
 ):
     # 1. The reporter fills in the whole form and saves a draft; submitting is not theirs to do.
     page = browsing.log_in("jyt-reporter")
-    open_own_form_from_inbox(page, "开放填报的报送期", "开始填报")
+    open_own_form_from_inbox(page, "待办报送表", "开始填报")
     expect(status_of(page)).to_have_text("草稿")
     first_line = page.locator(".line").first
     first_line.get_by_label("推进状态").select_option(label="推进中")
@@ -115,7 +115,7 @@ def test_a_form_goes_from_draft_through_return_to_approval_by_clicks_in_a_browse
 
     # 2. The unit's approver submits it.
     page = browsing.log_in("jyt-approver")
-    open_own_form_from_inbox(page, "开放填报的报送期", "继续填报")
+    open_own_form_from_inbox(page, "待办报送表", "继续填报")
     page.get_by_role("button", name="保存并提交").click()
     expect(page.locator(".messages")).to_contain_text("已保存并提交")
     expect(status_of(page)).to_have_text("已提交")
@@ -152,9 +152,9 @@ def test_a_form_goes_from_draft_through_return_to_approval_by_clicks_in_a_browse
     expect(source_note).to_have_value(CORRECTED_SOURCE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
 
-    #    The approver submits it again; the returned form is listed apart in the inbox.
+    #    The approver submits it again; the returned form is a to-do in the inbox.
     page = browsing.log_in("jyt-approver")
-    open_own_form_from_inbox(page, "被退回的报送表", "2024年第3季度")
+    open_own_form_from_inbox(page, "待办报送表", "修改后重新提交")
     expect(page.locator("#submission-form input[name$='-source_note']").first).to_have_value(CORRECTED_SOURCE)
     page.get_by_role("button", name="保存并提交").click()
     expect(status_of(page)).to_have_text("已提交")
