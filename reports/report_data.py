@@ -259,7 +259,8 @@ def _targets(plan, shown, as_of, cutoff, rows):
             if notes.get(target.pk):
                 source += _("（%(note)s）") % {"note": clip(notes[target.pk], 40)}
         now = current.get(target.pk, {})
-        baseline = now.get("baseline") or dec(target.baseline_value)
+        # The judged row's baseline (as known at the knowledge date); the target's own only without one.
+        baseline = now.get("baseline") if now else dec(target.baseline_value)
         result.append(
             {
                 "code": target.code,
@@ -304,7 +305,8 @@ def _targets(plan, shown, as_of, cutoff, rows):
 def _changes(plan, snapshot, previous, as_of):
     """What changed since the previous version of this report (same kind and cut-off): each target
     whose value or status differs, and why: the reasons given when forms of the counted quarters
-    were reopened between the two versions' knowledge dates. None for a first version."""
+    were reopened between the two versions' knowledge dates. None for a first version and for one
+    that changes nothing."""
     if previous is None or not previous.snapshot:
         return None
     before = {t["code"]: t for t in previous.snapshot.get("targets", [])}
@@ -351,6 +353,8 @@ def _changes(plan, snapshot, previous, as_of):
                     "reason": clip(event.comment, 200),
                 }
             )
+    if not targets and not reasons:
+        return None  # the same figures: the new version reads (and checks) as the last one
     return {
         "previous": {"id": previous.pk, "knowledge_date": since.isoformat()},
         "targets": targets,

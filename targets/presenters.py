@@ -91,7 +91,9 @@ def rule_bound_text(target):
         return _with_unit(
             f"{number_of(target, target.value)}—{number_of(target, target.value_max)}", target.unit
         )
-    return f"{Bound(target.bound).label}{amount_text(target, target.value)}"
+    label = str(Bound(target.bound).label)
+    gap = " " if label[-1:].isascii() else ""  # 不低于10% / at least 10%
+    return f"{label}{gap}{amount_text(target, target.value)}"
 
 
 def status_label(status):

@@ -266,7 +266,7 @@ def test_each_regions_2020_level_is_entered_by_the_office_and_judges_t32(
     page = client.get(
         reverse("reports:target_detail", args=["T32"]), {"period": snap.period_id}
     ).content.decode()
-    assert "不低于 1.80 元/人（2020年）" in page and "不低于本地区2020年水平" in page
+    assert "不低于 1.80 元/人（2020年）" in page and "不得低于“十三五”末人均科普经费投入水平" in page
 
 
 @pytest.mark.skipif(

@@ -16,7 +16,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from units.auth import load_user
+from units.auth import PortalModelBackend
 from units.directory import DirectoryIdentity, DirectoryRefused, apply_identity, placement_for
 from units.models import AuthSource
 
@@ -91,5 +91,5 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return user
 
     def get_user(self, user_id):
-        user = load_user(user_id)
-        return user if user is not None and user.is_active else None
+        """As the model backend loads a user: with membership and unit, active users only."""
+        return PortalModelBackend().get_user(user_id)

@@ -106,10 +106,10 @@ class TargetProgressSerializer(TargetSerializer):
     def get_forecast(self, obj) -> str | None:
         return api_number(self._field(obj, "forecast"))
 
-    def get_status(self, obj) -> str:
+    def get_status(self, obj) -> str | None:
         return self._field(obj, "status") or ProgressStatus.NO_DATA.value
 
-    def get_status_label(self, obj) -> str:
+    def get_status_label(self, obj) -> str | None:
         return status_label(self.get_status(obj))
 
     def get_years_met(self, obj) -> int | None:
@@ -124,8 +124,8 @@ class TargetProgressSerializer(TargetSerializer):
     def get_regions_total(self, obj) -> int | None:
         return self._field(obj, "regions_total")
 
-    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
-    def get_texts(self, obj) -> dict:
+    @extend_schema_field(serializers.DictField(child=serializers.CharField(), allow_null=True))
+    def get_texts(self, obj) -> dict | None:
         """Every number as the pages write it (e.g. {"actual": "15万人次", "status": "滞后"})."""
         return standing_texts(obj, self._snap(obj))
 
@@ -202,6 +202,8 @@ class TargetProgressViewSet(TargetViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
+        if not self.request.query_params.get("knowledge_date"):
+            return context  # judged now: the roll-up's snapshots, prefetched by get_queryset
         period = as_of_period(self.request)
         knowledge = knowledge_date_of(self.request, period)
         if knowledge is not None and period is not None:
