@@ -495,3 +495,35 @@ def children_at(region, period):
         )
     }
     return [(child, snapshots.get(child.pk)) for child in children]
+
+
+def judged_series(plan, periods, shown, knowledge_date, *, contributions_of=None):
+    """{target_id: {period_id: standing}} as ``target_series`` gives it, judged from the figures
+    as approved at the end of ``knowledge_date`` (``reports.knowledge``) instead of the snapshots.
+    With ``contributions_of`` (a target), also that target's contributions as
+    ``contribution_history`` gives them: (series, contributions)."""
+    from types import SimpleNamespace
+
+    from reports.knowledge import DataAsOf, end_of_day
+    from reports.rollups import judge_targets
+
+    rows, contributions, _initiatives = judge_targets(
+        plan, periods, shown, DataAsOf(end_of_day(knowledge_date))
+    )
+    series = defaultdict(dict)
+    for row in rows:
+        series[row["target_id"]][row["period_id"]] = SimpleNamespace(**row)
+    if contributions_of is None:
+        return series
+    mine = [c for c in contributions if c["target_id"] == contributions_of.pk]
+    units = Unit.objects.in_bulk({c["unit_id"] for c in mine})
+    order = {p.pk: p.key for p in shown}
+    history = [
+        SimpleNamespace(
+            period_id=c["period_id"], unit_id=c["unit_id"], unit=units[c["unit_id"]], value=c["value"]
+        )
+        for c in mine
+        if c["unit_id"] in units
+    ]
+    history.sort(key=lambda c: (order.get(c.period_id, 0), c.unit.sort_order))
+    return series, history

@@ -5,6 +5,7 @@ compute a roll-up. Every page takes ``?period=<id>``, the as-of period; by defau
 period that has ended and has snapshots. Charts are server-side SVG (``reports.charts``).
 """
 
+import datetime
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -216,6 +217,27 @@ class PeriodMixin:
         self.shown_periods = selectors.periods_up_to(self.periods, self.period)
         return self.period
 
+    supports_knowledge_date = False  # the pages that judge targets as approved on a past day
+
+    def knowledge_date(self):
+        """?knowledge_date=YYYY-MM-DD: the targets judged from the figures as approved at the end
+        of that day (None: as they stand now). A date that cannot be used is ignored with a note."""
+        raw = (self.request.GET.get("knowledge_date") or "").strip()
+        self.knowledge_problem = None
+        if not raw:
+            return None
+        try:
+            day = datetime.date.fromisoformat(raw)
+        except ValueError:
+            self.knowledge_problem = _(
+                "数据认定日期格式不正确，应为 2024-01-15 这样的日期；已按现在的数据显示。"
+            )
+            return None
+        if day > timezone.localdate() or (self.period is not None and day < self.period.ends_on):
+            self.knowledge_problem = _("数据认定日期须在所选报送期结束之后、今天之前；已按现在的数据显示。")
+            return None
+        return day
+
     def period_context(self):
         problem = {
             "invalid": _("所选报送期不存在，已显示默认报送期。"),
@@ -227,6 +249,9 @@ class PeriodMixin:
             "period_choices": [p for p in self.periods if p.has_snapshots],
             "period_problem": problem,
             "period_query": f"?period={self.period.pk}" if self.period else "",
+            "knowledge_supported": self.supports_knowledge_date,
+            "knowledge_date": getattr(self, "knowledge", None),
+            "knowledge_problem": getattr(self, "knowledge_problem", None),
         }
 
 
@@ -248,6 +273,7 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
     """工作看板: targets by status, the 13 initiatives, the targets table and compliance."""
 
     template_name = "reports/dashboard.html"
+    supports_knowledge_date = True
 
     def get_context_data(self, **kwargs):
         # The body only changes when a roll-up commits (which bumps the pages cache's version) or
@@ -260,19 +286,24 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
             get_language(),
             "office" if policy.can_run_rollups(self.request.user) else "reader",  # the body's links
         )
-        version, body = page_cache.lookup(key)
+        as_approved = bool(self.request.GET.get("knowledge_date"))  # judged on request, never cached
+        version, body = (None, None) if as_approved else page_cache.lookup(key)
         if body is None:
             period = self.resolve_period()
+            self.knowledge = self.knowledge_date() if as_approved else None
             context = self.period_context()
             if period is not None:
                 context = self.dashboard_context(context, period)
             body = render_to_string("reports/_dashboard_body.html", context, request=self.request)
-            page_cache.store(key, version, body, timeout=600)
+            if not as_approved:
+                page_cache.store(key, version, body, timeout=600)
         return super().get_context_data(dashboard_body=mark_safe(body), **kwargs)  # our own template
 
     def dashboard_context(self, context, period):
         data = selectors.dashboard_data(self.plan, self.periods, period)
         shown = data["shown_periods"]
+        if getattr(self, "knowledge", None) is not None:
+            data["series"] = selectors.judged_series(self.plan, self.periods, shown, self.knowledge)
         rows = []
         status_counts = Counter()
         for target in data["targets"]:
@@ -602,9 +633,11 @@ class TargetView(PolicyRequiredMixin, PeriodMixin, TemplateView):
     target; the staff of a lead unit those of the initiatives it leads (without drill-downs)."""
 
     template_name = "reports/target.html"
+    supports_knowledge_date = True
 
     def get_context_data(self, **kwargs):
         period = self.resolve_period()
+        self.knowledge = self.knowledge_date() if period is not None else None
         target = selectors.target_with_related(self.plan, self.kwargs["code"])
         if target is None:
             raise Http404(_("没有这个目标指标。"))
@@ -615,7 +648,14 @@ class TargetView(PolicyRequiredMixin, PeriodMixin, TemplateView):
             return context
         shown = self.shown_periods
         ids = [p.pk for p in shown]
-        snaps = selectors.target_series([target.pk], ids).get(target.pk, {})
+        judged_contributions = None
+        if self.knowledge is not None:
+            series, judged_contributions = selectors.judged_series(
+                self.plan, self.periods, shown, self.knowledge, contributions_of=target
+            )
+            snaps = series.get(target.pk, {})
+        else:
+            snaps = selectors.target_series([target.pk], ids).get(target.pk, {})
         snap = snaps.get(period.pk)
         status = snap.status if snap else ProgressStatus.NO_DATA
         texts = value_texts(target, snap)
@@ -657,7 +697,11 @@ class TargetView(PolicyRequiredMixin, PeriodMixin, TemplateView):
             width=960,
             height=360,
         )
-        contribution_rows = selectors.contribution_history(target, ids)
+        contribution_rows = (
+            judged_contributions
+            if judged_contributions is not None
+            else selectors.contribution_history(target, ids)
+        )
         current_contributions = sorted(
             (c for c in contribution_rows if c.period_id == period.pk),
             key=lambda c: (-(c.value or 0), c.unit.sort_order),

@@ -365,3 +365,34 @@ def test_an_aspiration_missed_in_some_years_is_not_reached_rather_than_breached(
     rollup(current_plan())
     s = snap("T15", 2024, 4)
     assert (s.years_met, s.years_judged, s.status) == (1, 3, ProgressStatus.BEHIND)
+
+
+def test_the_dashboard_and_target_page_show_the_figures_as_approved_on_a_past_day(client, office):
+    """T09 approved as 14万 on 20 January 2024, corrected to 15万 later: the pages judge it as it
+    stood on the day asked for, say so, and refuse a day before the period ended."""
+    from django.utils import timezone
+
+    from reports.knowledge import end_of_day
+    from tasks.models import Period
+
+    plan = current_plan()
+    approved_figure("rst", 2022, 2, "T09", value=D(100000))
+    approved_figure("rst", 2023, 2, "T09", value=D(40000))
+    _backdate_history(end_of_day(datetime.date(2024, 1, 20)) - datetime.timedelta(hours=12))
+    approved_figure("rst", 2023, 3, "T09", value=D(10000))
+    rollup(plan)
+    q4 = Period.objects.get(year=2023, quarter=4).pk
+    client.force_login(office)
+    now = client.get("/dashboard/targets/T09/", {"period": q4}).content.decode()
+    then = client.get(
+        "/dashboard/targets/T09/", {"period": q4, "knowledge_date": "2024-01-20"}
+    ).content.decode()
+    assert "15万人次" in now and "15万人次" not in then and "14万人次" in then
+    assert "2024-01-20 结束时已审核通过的数据判定" in then
+    dashboard = client.get("/dashboard/", {"period": q4, "knowledge_date": "2024-01-20"}).content.decode()
+    assert "14万人次" in dashboard
+    early = client.get(
+        "/dashboard/targets/T09/", {"period": q4, "knowledge_date": "2023-06-01"}
+    ).content.decode()
+    assert "数据认定日期须在所选报送期结束之后" in early and "15万人次" in early
+    assert timezone.localdate() > datetime.date(2024, 1, 20)
