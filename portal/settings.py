@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.security.SessionRefreshMiddleware",
+    # A lock or statement timeout in a view: 503 "系统繁忙，请稍后重试" (portal/busy.py).
+    "portal.busy.BusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -157,10 +159,23 @@ TEMPLATES = [
 # PostgreSQL connections persist across requests: opening one costs ~12 ms on our hardware.
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600, minimum=0)
+# No statement may run, nor wait for a lock, for ever: past DB_STATEMENT_TIMEOUT seconds (a query)
+# or DB_LOCK_TIMEOUT seconds (waiting for a row or table another transaction holds) PostgreSQL
+# cancels it, the transaction is rolled back (nothing half-saved) and the user reads
+# "系统繁忙，请稍后重试" (portal.busy). 0 turns a limit off. Background jobs wait longer for
+# locks (JOB_LOCK_TIMEOUT, see reports.jobs): a roll-up queues behind another one.
+DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 30, minimum=0)
+DB_LOCK_TIMEOUT = env_int("DB_LOCK_TIMEOUT", 5, minimum=0)
+JOB_LOCK_TIMEOUT = env_int("JOB_LOCK_TIMEOUT", 600, minimum=0)
+JOB_STATEMENT_TIMEOUT = env_int("JOB_STATEMENT_TIMEOUT", 0, minimum=0)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000} -c lock_timeout={DB_LOCK_TIMEOUT * 1000}"
+        )
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -250,6 +265,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
+# Roll-up and report runs (reports.jobs): a running run's worker writes a heartbeat every
+# JOB_HEARTBEAT_SECONDS; a run whose heartbeat is older than JOB_STALE_SECONDS lost its worker and
+# is queued again by the sweep (every two minutes), up to JOB_MAX_ATTEMPTS tries, then failed.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15, minimum=1)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 180, minimum=2)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+if JOB_STALE_SECONDS <= 2 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_SECONDS 须大于 JOB_HEARTBEAT_SECONDS 的两倍，否则正常运行的任务会被误判为中断。"
+        " (JOB_STALE_SECONDS must be more than twice JOB_HEARTBEAT_SECONDS.)"
+    )
 
 # E-mail: SMTP when EMAIL_HOST is set, the console otherwise (many intranets have none).
 EMAIL_HOST = env_str("EMAIL_HOST")

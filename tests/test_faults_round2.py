@@ -1,0 +1,249 @@
+"""Faults and abuse, second round: one test per finding (test_fNN_…), each failing on the code
+before its fix. Tests that need real processes (a Celery worker, a second database connection, a
+socket server) run in real transactions; the plan is put back after them (see test_faults.py).
+"""
+
+import datetime
+import os
+import signal
+import time
+from decimal import Decimal as D
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from reports import services as report_services
+from reports.choices import RunStatus
+from reports.models import RollupRun, TargetSnapshot
+from tasks.selectors import current_plan
+from tests import test_faults as faults
+from tests.factories import approved_figure
+from tests.test_faults import REDIS_SERVER, celery_worker, wait_for
+
+# The fault tests' fixtures: a broker of our own, the plan in a flushed database, put back after.
+broker = faults.broker
+committed_plan = faults.committed_plan
+plan_reloaded_after_the_module = faults.plan_reloaded_after_the_module
+
+pytestmark = pytest.mark.django_db
+POSTGRES = connection.vendor == "postgresql"
+
+
+def other_connection():
+    """A second PostgreSQL connection to the test database, outside Django (another process's)."""
+    db = connection.settings_dict
+    return psycopg2.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or "localhost",
+        port=db["PORT"] or 5432,
+    )
+
+
+# F07 One job model; a killed worker's run recovers by its heartbeat -----------------------------
+
+
+@pytest.mark.skipif(
+    REDIS_SERVER is None or not POSTGRES,
+    reason="needs PostgreSQL (a worker process reads the test database) and redis-server on PATH",
+)
+@pytest.mark.django_db(transaction=True)
+def test_f07_a_run_whose_worker_is_killed_recovers_by_its_heartbeat_within_seconds(
+    committed_plan, broker, tmp_path, settings
+):
+    settings.JOB_STALE_SECONDS = 3  # minutes in production; the worker below beats every second
+    approved_figure("rst", 2022, 1, "T09", value=D(40000))
+    plan = current_plan()
+    # Another transaction holds the plan's row: the worker's roll-up waits for it, alive.
+    holder = other_connection()
+    holder.cursor().execute("SELECT 1 FROM tasks_plan WHERE id = %s FOR NO KEY UPDATE", [plan.pk])
+    log = tmp_path / "worker.log"
+    try:
+        with celery_worker(broker.url, log, JOB_HEARTBEAT_SECONDS="1", JOB_STALE_SECONDS="3") as worker:
+            run = report_services.request_rollup(plan)
+            wait_for(lambda: RollupRun.objects.get(pk=run.pk).status == RunStatus.RUNNING, "the claim", log)
+            first_beat = RollupRun.objects.get(pk=run.pk).heartbeat_at
+            time.sleep(4)
+            run.refresh_from_db()
+            # Slow is not dead: the worker still beats, and the sweep leaves the run alone.
+            assert run.heartbeat_at > first_beat, log.read_text()[-3000:]
+            assert report_services.sweep()["requeued"] == 0
+            assert RollupRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+
+            os.kill(worker.pid, signal.SIGKILL)  # out of memory, a machine restart …
+            worker.wait(timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert RollupRun.objects.get(pk=run.pk).status == RunStatus.RUNNING  # what the office saw for 30 min
+    time.sleep(3.5)  # no heartbeat any more: stale after JOB_STALE_SECONDS
+    assert report_services.sweep() == {"requeued": 1, "failed": 0, "executed": 1}
+    run.refresh_from_db()
+    assert (run.status, run.attempts, RollupRun.objects.count()) == (RunStatus.SUCCEEDED, 2, 1)
+    assert TargetSnapshot.objects.get(target__code="T09", period__year=2022, period__quarter=4).actual == D(
+        40000
+    )
+
+
+def test_f07_roll_up_and_report_runs_share_one_job_model():
+    from reports import jobs
+    from reports.models import JobRun, ReportRun
+    from reports.report_jobs import REPORT
+    from reports.services import ROLLUP
+
+    assert issubclass(RollupRun, JobRun) and issubclass(ReportRun, JobRun)
+    assert {ROLLUP.model, REPORT.model} == {RollupRun, ReportRun}
+    for name in ("status", "started_at", "heartbeat_at", "attempts", "error"):
+        assert RollupRun._meta.get_field(name).model is RollupRun
+        assert ReportRun._meta.get_field(name).model is ReportRun
+    assert callable(jobs.sweep) and callable(jobs.claim) and callable(jobs.heartbeat)
+
+
+def test_f07_a_report_run_left_running_by_a_dead_worker_is_requeued_by_the_sweep(settings):
+    from reports import jobs
+    from reports.models import ReportRun
+    from reports.report_jobs import REPORT
+
+    plan = current_plan()
+    long_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)
+    run = ReportRun.objects.create(
+        plan=plan,
+        kind="midterm",
+        cutoff=datetime.date(2023, 12, 31),
+        status=RunStatus.RUNNING,
+        started_at=long_ago,
+        heartbeat_at=long_ago,
+        attempts=1,
+    )
+    ReportRun.objects.filter(pk=run.pk).update(created_at=long_ago)
+    done = []
+    # The rendering itself is the PDF tests' business: here only who runs it, and how often.
+    settings.JOB_MAX_ATTEMPTS = 3
+    original = REPORT.work
+    object.__setattr__(REPORT, "work", lambda r: done.append(r.pk) or {"progress": 100})
+    try:
+        assert jobs.sweep(REPORT) == {"requeued": 1, "failed": 0, "executed": 1}
+    finally:
+        object.__setattr__(REPORT, "work", original)
+    run.refresh_from_db()
+    assert done == [run.pk] and (run.status, run.attempts) == (RunStatus.SUCCEEDED, 2)
+
+
+# F02 Statement and lock timeouts: "系统繁忙，请稍后重试", nothing half-saved -------------------------
+
+
+@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's lock_timeout and statement_timeout")
+def test_f02_connections_carry_the_configured_timeouts(settings):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        (lock,) = cursor.fetchone()
+        cursor.execute("SHOW statement_timeout")
+        (statement,) = cursor.fetchone()
+    assert (lock, statement) == (f"{settings.DB_LOCK_TIMEOUT}s", f"{settings.DB_STATEMENT_TIMEOUT}s")
+
+
+def test_f02_the_timeouts_are_read_from_the_environment():
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s; "
+            "print(s.DATABASES['default']['OPTIONS']['options'])",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DATABASE_URL": "postgres://u@h:5432/db",
+            "DB_LOCK_TIMEOUT": "2",
+            "DB_STATEMENT_TIMEOUT": "45",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "-c statement_timeout=45000 -c lock_timeout=2000", result.stderr
+
+
+@pytest.mark.skipif(not POSTGRES, reason="needs PostgreSQL: a lock held by another connection")
+@pytest.mark.django_db(transaction=True)
+def test_f02_with_a_table_locked_elsewhere_every_step_answers_busy_at_once_and_saves_nothing(
+    committed_plan, client
+):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from tasks import services
+    from tasks.models import Submission, SubmissionEvent
+    from tests.conftest import make_user
+    from tests.factories import open_period
+    from tests.test_workflow import fill_everything
+    from units.choices import Role
+    from units.models import Unit
+
+    period = open_period(2024, 3)
+    reporter = make_user("jyt-reporter", Role.REPORTER, "jyt")
+    office = make_user("office", Role.OFFICE)
+    kx_approver = make_user("kx-approver", Role.APPROVER, "kx")
+    draft = services.ensure_submission(Unit.objects.get(code="jyt"), period, by=reporter)
+    waiting = services.ensure_submission(Unit.objects.get(code="kx"), period, by=kx_approver)
+    fill_everything(waiting, kx_approver)
+    services.submit_submission(waiting, by=kx_approver)
+    before = sorted(Submission.objects.values_list("pk", "status", "version"))
+    events = SubmissionEvent.objects.count()
+    line = draft.lines.first()
+    api = APIClient()
+    api.force_authenticate(reporter)
+    form_url = reverse("targets:submission_detail", args=[draft.pk])
+
+    steps = {
+        "open the form": lambda: client.get(form_url),
+        "save the form": lambda: client.post(
+            form_url, {"version": draft.version, f"line-{line.pk}-progress": "锁表期间写的"}
+        ),
+        "autosave": lambda: client.post(
+            form_url,
+            {"version": draft.version, f"line-{line.pk}-progress": "锁表期间写的"},
+            headers={"X-Autosave": "1"},
+        ),
+        "API PATCH": lambda: api.patch(
+            reverse("submission-detail", args=[draft.pk]),
+            {"version": draft.version, "lines": [{"id": line.pk, "progress": "锁表期间写的"}]},
+            format="json",
+        ),
+        "approve": lambda: client.post(reverse("tasks:submission_approve", args=[waiting.pk])),
+        "inbox": lambda: client.get(reverse("tasks:inbox")),
+    }
+    users = {"approve": office}
+    holder = other_connection()
+    holder.cursor().execute("LOCK TABLE tasks_submission IN ACCESS EXCLUSIVE MODE")
+    with connection.cursor() as cursor:  # a short wait for the test; production's is DB_LOCK_TIMEOUT
+        cursor.execute("SET lock_timeout = '1s'")
+    client.raise_request_exception = False
+    api.raise_request_exception = False
+    try:
+        for name, step in steps.items():
+            client.force_login(users.get(name, reporter))
+            began = time.monotonic()
+            response = step()
+            assert time.monotonic() - began < 5, name
+            assert response.status_code == 503, (name, response.status_code)
+            assert "系统繁忙，请稍后重试" in response.content.decode(), name
+            assert response["Retry-After"]
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert sorted(Submission.objects.values_list("pk", "status", "version")) == before
+    assert SubmissionEvent.objects.count() == events
+    line.refresh_from_db()
+    assert line.progress != "锁表期间写的"
