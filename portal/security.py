@@ -6,12 +6,18 @@ intranet has none). SVG presentation attributes (``fill=``, ``stroke=``) are not
 stay allowed. Django 6 brings its own CSP middleware; until then this small one does.
 """
 
+import logging
+import threading
 import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache as shared_cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 from rest_framework.settings import api_settings
+
+log = logging.getLogger("portal.security")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -58,12 +64,69 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class ThrottleCache:
+    """Where the API throttles count: the shared cache (Redis in production, so every web process
+    counts together), or, while it fails, this process's memory.
+
+    A Redis that is down must not turn every API call into a 500: the throttles then count per
+    process (a client gets at most its rate in each gunicorn worker), a warning is logged, and for
+    ``RETRY_SECONDS`` the shared cache is not asked again, so an unreachable Redis costs one
+    connection timeout, not one per request.
+    """
+
+    RETRY_SECONDS = 30
+
+    def __init__(self):
+        self.local = LocMemCache("portal-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
+        self.down_until = 0.0
+        self.lock = threading.Lock()
+
+    def _shared_is_down(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    def _degrade(self, exc):
+        with self.lock:
+            first = not self._shared_is_down()
+            self.down_until = time.monotonic() + self.RETRY_SECONDS
+        if first:
+            log.warning(
+                "API throttles count per process: the shared cache is unavailable (%s: %s)",
+                type(exc).__name__,
+                exc,
+            )
+
+    def get(self, key, default=None):
+        if not self._shared_is_down():
+            try:
+                return shared_cache.get(key, default)
+            except Exception as exc:  # redis-py raises ConnectionError, TimeoutError, ...
+                self._degrade(exc)
+        return self.local.get(key, default)
+
+    def set(self, key, value, timeout=None):
+        if not self._shared_is_down():
+            try:
+                return shared_cache.set(key, value, timeout)
+            except Exception as exc:
+                self._degrade(exc)
+        return self.local.set(key, value, timeout)
+
+    def clear_local(self):
+        self.local.clear()
+        self.down_until = 0.0
+
+
+throttle_cache = ThrottleCache()
+
+
 class LiveRatesMixin:
-    """Read the rates from the settings at each request.
+    """Read the rates from the settings at each request, and count in ``throttle_cache``.
 
     DRF copies DEFAULT_THROTTLE_RATES onto the throttle class when it is imported, so a later
     change of the settings (a test's ``settings`` fixture) would go unseen.
     """
+
+    cache = throttle_cache
 
     @property
     def THROTTLE_RATES(self):  # the name DRF's SimpleRateThrottle reads

@@ -247,3 +247,47 @@ def test_f02_with_a_table_locked_elsewhere_every_step_answers_busy_at_once_and_s
     assert SubmissionEvent.objects.count() == events
     line.refresh_from_db()
     assert line.progress != "锁表期间写的"
+
+
+# F01 Redis down: the API throttles fall back to per-process counting ----------------------------
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The default cache is a Redis nobody answers on (a port we hold bound, not listening)."""
+    from portal.security import throttle_cache
+    from tests.test_faults import bound_socket
+
+    holder = bound_socket()
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{holder.getsockname()[1]}/0",
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        },
+    }
+    throttle_cache.clear_local()
+    yield
+    throttle_cache.clear_local()
+    holder.close()
+
+
+def test_f01_api_throttle_survives_redis_down(api_client, reporter, settings, redis_down, caplog):
+    from rest_framework.authtoken.models import Token
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "3/min", "token": "100/min"},
+    }
+    api_client.raise_request_exception = False
+    credentials = {"username": "jyt-reporter", "password": "pw-for-tests-1"}
+    token = api_client.post("/api/v1/auth/token/", credentials)
+    assert token.status_code == 200, token.content
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    began = time.monotonic()
+    # Still throttled, now per process: 3 calls a minute, then 429.
+    assert [api_client.get("/api/v1/units/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert time.monotonic() - began < 5  # the dead Redis is not asked on every call
+    assert any("throttles count per process" in r.getMessage() for r in caplog.records)
+    assert Token.objects.filter(user=reporter).exists()
