@@ -10,13 +10,13 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tasks import signals
+from tasks.mail import queue_mail
 from tasks.choices import (
     EventAction,
     MeasureStatus,
@@ -503,7 +503,8 @@ def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
 
 
 def notify(users, kind, message, *, submission=None):
-    """Put a message in each user's bell, and e-mail those with an address after commit.
+    """Put a message in each user's bell, and e-mail those with an address: a job queued after
+    the commit (``tasks.mail``), so a slow or dead mail server never holds up the user.
 
     ``message`` is a function that builds the text in the active language: it is called once in
     Chinese and once in English, whoever's request (and language) caused the notification. The
@@ -518,16 +519,8 @@ def notify(users, kind, message, *, submission=None):
         Notification(user=user, kind=kind, message=message_zh, message_en=message_en, submission=submission)
         for user in users
     )
-    recipients = [u.email for u in users if u.email]
-    if recipients:
-
-        def send():
-            try:
-                send_mail(subject, message_zh, None, recipients, fail_silently=False)
-            except Exception:  # e-mail is best effort: the bell already holds the message
-                logger.exception("notification e-mail failed")
-
-        transaction.on_commit(send)
+    # E-mail is best effort and never in the request: the bell already holds the message.
+    queue_mail(subject, message_zh, [u.email for u in users if u.email])
 
 
 def unit_users(unit_id):

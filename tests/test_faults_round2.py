@@ -291,3 +291,123 @@ def test_f01_api_throttle_survives_redis_down(api_client, reporter, settings, re
     assert time.monotonic() - began < 5  # the dead Redis is not asked on every call
     assert any("throttles count per process" in r.getMessage() for r in caplog.records)
     assert Token.objects.filter(user=reporter).exists()
+
+
+# F03 Mail goes through the job queue, with a timeout and retries ---------------------------------
+
+
+class SilentMailServer:
+    """A TCP server that accepts connections and never says a word (not even the SMTP greeting)."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.accepted = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                peer, _address = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(peer)  # held open, never answered
+
+    def close(self):
+        self.listener.close()
+        for peer in self.accepted:
+            peer.close()
+
+
+@pytest.fixture
+def silent_mail_server(settings):
+    server = SilentMailServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_TIMEOUT = 1
+    settings.EMAIL_MAX_RETRIES = 2
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def queued_jobs():
+    """Celery publishes to an in-memory broker (no worker): what a request queues stays queued."""
+    from portal.celery import app as celery_app
+    from tests.test_faults import forget_broker_connections
+
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.task_always_eager, conf.task_eager_propagates)
+    forget_broker_connections()
+    # A job the test runs itself (apply) fails as in a worker, where an exception is not raised.
+    conf.broker_url, conf.task_always_eager, conf.task_eager_propagates = "memory://", False, False
+
+    def take():
+        """The queued messages as (task name, args), removed from the queue."""
+        taken = []
+        with celery_app.connection_for_write() as conn:
+            queue = conn.SimpleQueue("celery")
+            while True:
+                try:
+                    message = queue.get(block=False)
+                except queue.Empty:
+                    break
+                taken.append((message.headers["task"], message.decode()[0]))
+                message.ack()
+            queue.close()
+        return taken
+
+    yield take
+    forget_broker_connections()
+    conf.broker_url, conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+def test_f03_submitting_does_not_wait_for_a_mail_server_that_never_answers(
+    client, submission, approver, office, silent_mail_server, queued_jobs, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tasks.mail import send_notification_mail
+    from tests.test_workflow import fill_everything
+
+    office.email = "office@example.gov.cn"
+    office.save()
+    fill_everything(submission, approver)
+    client.force_login(approver)
+    began = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("tasks:submission_submit", args=[submission.pk]))
+    took = time.monotonic() - began
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert submission.status == "submitted"
+    assert silent_mail_server.accepted == []  # the request never talked to the mail server
+    assert took < 5
+    [(name, args)] = queued_jobs()
+    assert name == "tasks.send_notification_mail" and args[2] == ["office@example.gov.cn"]
+
+    # The worker's side: each try gives up after EMAIL_TIMEOUT and is retried, EMAIL_MAX_RETRIES
+    # times (eagerly here, without the waits between tries), then the job fails and says so.
+    began = time.monotonic()
+    result = send_notification_mail.apply(args=args)
+    assert result.failed()
+    assert len(silent_mail_server.accepted) == 1 + 2
+    assert time.monotonic() - began < 10
+
+
+def test_f03_a_permanent_refusal_is_not_retried(settings):
+    import smtplib
+
+    from tasks.mail import is_transient
+
+    assert is_transient(TimeoutError()) and is_transient(ConnectionRefusedError())
+    assert is_transient(smtplib.SMTPServerDisconnected()) and is_transient(smtplib.SMTPDataError(451, b"later"))
+    assert not is_transient(smtplib.SMTPDataError(554, b"no")) and not is_transient(
+        smtplib.SMTPRecipientsRefused({})
+    )
