@@ -16,7 +16,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tasks import signals
-from tasks.mail import queue_mail
 from tasks.choices import (
     EventAction,
     MeasureStatus,
@@ -24,6 +23,7 @@ from tasks.choices import (
     PeriodState,
     SubmissionStatus,
 )
+from tasks.mail import queue_mail
 from tasks.models import (
     EDITABLE_STATUSES,
     Assignment,

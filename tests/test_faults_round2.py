@@ -407,7 +407,9 @@ def test_f03_a_permanent_refusal_is_not_retried(settings):
     from tasks.mail import is_transient
 
     assert is_transient(TimeoutError()) and is_transient(ConnectionRefusedError())
-    assert is_transient(smtplib.SMTPServerDisconnected()) and is_transient(smtplib.SMTPDataError(451, b"later"))
+    assert is_transient(smtplib.SMTPServerDisconnected()) and is_transient(
+        smtplib.SMTPDataError(451, b"later")
+    )
     assert not is_transient(smtplib.SMTPDataError(554, b"no")) and not is_transient(
         smtplib.SMTPRecipientsRefused({})
     )
