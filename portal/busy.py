@@ -48,7 +48,7 @@ def wants_json(request) -> bool:
 def plain_error_response(request, status, title, message, headers=None):
     """A page (or JSON) that needs no database: shown when the database is the problem."""
     if wants_json(request):
-        response = JsonResponse({"detail": message}, status=status)
+        response = JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
     else:
         body = render_to_string("portal/plain_error.html", {"title": title, "message": message})
         response = HttpResponse(body, status=status)

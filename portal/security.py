@@ -6,6 +6,7 @@ intranet has none). SVG presentation attributes (``fill=``, ``stroke=``) are not
 stay allowed. Django 6 brings its own CSP middleware; until then this small one does.
 """
 
+import json
 import logging
 import threading
 import time
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache as shared_cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
@@ -174,3 +177,89 @@ def mark_session_fresh(sender, request, user, **kwargs):
     """At log-in the session is new: no refresh needed on the next request."""
     if request is not None and hasattr(request, "session"):
         request.session[SessionRefreshMiddleware.KEY] = int(time.time())
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (and ``private``) on every answer that needs a log-in.
+
+    Pages of a logged-in user, every API response, evidence files and PDF reports must not stay
+    in a browser's or a proxy's cache, where the next person at a shared office computer (or the
+    proxy's disk) would find them. Static files (whitenoise, before this) keep their long cache.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # an API token's user too: DRF sets it on the request
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response
+
+
+class NulByteMiddleware:
+    """Refuse a NUL character anywhere in the request's path, query or form fields: 400 in Chinese.
+
+    PostgreSQL cannot store or even compare text holding one, so it would otherwise fail deep in
+    a view (a 500), or be dropped silently. Uploaded files are not looked at (a PDF is full of NUL
+    bytes); a JSON body is read as JSON, and a NUL in any of its strings is refused too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.has_nul(request):
+            from portal.busy import plain_error_response
+
+            return plain_error_response(
+                request,
+                400,
+                _("请求无效"),
+                _("请求中含有不允许的空字符（NUL，\\0），未做任何处理。请删除该字符后重试。"),
+            )
+        return self.get_response(request)
+
+    @classmethod
+    def has_nul(cls, request) -> bool:
+        if "\x00" in request.path or "\x00" in request.path_info:
+            return True
+        if any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return True
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return False
+        content_type = request.content_type or ""
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            # (An uploaded file's name is not refused: tasks.evidence.safe_name drops the character.)
+            return any(
+                "\x00" in key or any("\x00" in value for value in values)
+                for key, values in request.POST.lists()
+            )
+        if content_type == "application/json" or content_type.endswith("+json"):
+            try:
+                body = request.body
+            except Exception:  # too large: the view answers that
+                return False
+            if b"\x00" in body:
+                return True
+            if b"\\u0000" not in body.lower():
+                return False
+            try:
+                return cls._json_has_nul(json.loads(body))
+            except ValueError:
+                return False  # not JSON: the view answers that
+        return False
+
+    @classmethod
+    def _json_has_nul(cls, value) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(cls._json_has_nul(k) or cls._json_has_nul(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(cls._json_has_nul(v) for v in value)
+        return False

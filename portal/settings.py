@@ -121,10 +121,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL character in the path, query or a form field: 400 in the user's language.
+    "portal.security.NulByteMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.security.SessionRefreshMiddleware",
+    # Cache-Control: no-store on everything that needs a log-in (pages, API, evidence, PDFs).
+    "portal.security.NoStoreMiddleware",
     # A lock or statement timeout in a view: 503 "系统繁忙，请稍后重试" (portal/busy.py).
     "portal.busy.BusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

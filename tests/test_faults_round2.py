@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import psycopg2
 import pytest
 from django.db import connection
+from rest_framework.test import APIClient
 
 from reports import services as report_services
 from reports.choices import RunStatus
@@ -413,3 +414,67 @@ def test_f03_a_permanent_refusal_is_not_retried(settings):
     assert not is_transient(smtplib.SMTPDataError(554, b"no")) and not is_transient(
         smtplib.SMTPRecipientsRefused({})
     )
+
+
+# F08 A NUL character anywhere in a request: 400 in Chinese ----------------------------------------
+
+
+def test_f08_a_nul_in_a_url_or_a_form_field_is_a_400_with_a_chinese_message(client, api_client, office):
+    from units.models import AuthEvent
+
+    client.force_login(office)
+    api_client.force_authenticate(office)
+    answers = {
+        "/targets/%00/": client.get("/targets/%00/"),
+        "/dashboard/regions/%00/": client.get("/dashboard/regions/%00/"),
+        "?period=%00": client.get("/dashboard/", QUERY_STRING="period=%00"),
+        "unlock form": client.post("/accounts/lockouts/unlock/", {"username": "jyt\x00", "ip_address": ""}),
+        "API next_steps": api_client.post(
+            "/api/v1/reports/",
+            {"kind": "midterm", "cutoff": "2023-12-31", "next_steps": "下一步\x00"},
+            format="json",
+        ),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 400, (name, response.status_code)
+        assert "空字符" in response.content.decode(), name
+    assert answers["API next_steps"].json()["detail"].startswith("请求中含有不允许的空字符")
+    assert not AuthEvent.objects.filter(kind="unlocked").exists()
+
+
+# F15 Cache-Control: no-store on everything that needs a log-in ----------------------------------
+
+
+def test_f15_logged_in_pages_api_answers_evidence_and_pdfs_are_not_stored(
+    client, api_client, submission, reporter, office, tmp_path, settings
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reports.models import ReportRun
+    from tasks import services
+
+    settings.MEDIA_ROOT = tmp_path
+    evidence = services.add_evidence(
+        submission, SimpleUploadedFile("签到表.pdf", b"%PDF-1.4\n%%EOF\n"), by=reporter
+    )
+    run = ReportRun.objects.create(
+        plan=current_plan(), kind="midterm", cutoff=datetime.date(2023, 12, 31), status=RunStatus.SUCCEEDED
+    )
+    run.file.save("midterm.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    client.force_login(reporter)
+    api_client.force_authenticate(reporter)
+    answers = {
+        "form page": client.get(f"/submissions/{submission.pk}/"),
+        "inbox": client.get("/inbox/"),
+        "evidence file": client.get(f"/evidence/{evidence.pk}/"),
+        "API": api_client.get("/api/v1/units/"),
+        "API error": api_client.get("/api/v1/units/?nonsense=1"),
+    }
+    client.force_login(office)
+    answers["PDF"] = client.get(f"/reports/{run.pk}/download/")
+    answers["anonymous API"] = APIClient().get("/api/v1/units/")
+    for name, response in answers.items():
+        assert response.status_code in (200, 400, 401), (name, response.status_code)
+        cache_control = response.get("Cache-Control", "")
+        assert "no-store" in cache_control and "private" in cache_control, (name, cache_control)
