@@ -20,6 +20,7 @@ from tasks.choices import (
     ReminderKind,
     SubmissionStatus,
 )
+from tasks.evidence import stored_name
 from units.models import Unit
 
 
@@ -515,7 +516,8 @@ class Evidence(models.Model):
     submission = models.ForeignKey(
         Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="evidence"
     )
-    file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    # A random name (tasks.evidence.stored_name), served only by the checked download view.
+    file = models.FileField(_("文件"), upload_to=stored_name)
     original_name = models.CharField(_("原文件名"), max_length=255)
     kind = models.CharField(_("类型"), max_length=16)
     size = models.PositiveIntegerField(_("大小（字节）"))

@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import psycopg2
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from reports import services as report_services
@@ -478,3 +479,110 @@ def test_f15_logged_in_pages_api_answers_evidence_and_pdfs_are_not_stored(
         assert response.status_code in (200, 400, 401), (name, response.status_code)
         cache_control = response.get("Cache-Control", "")
         assert "no-store" in cache_control and "private" in cache_control, (name, cache_control)
+
+
+# F16 Evidence only through the checked view, under names nobody can guess -------------------------
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_f16_there_is_no_media_route_even_with_debug_on():
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT
+
+    code = (
+        "import django; django.setup(); from django.urls import resolve, Resolver404\n"
+        "for path in ('/media/evidence/2024/10/a.pdf', '/media/reports/2024/midterm.pdf'):\n"
+        "    try:\n        resolve(path); print('served', path)\n"
+        "    except Resolver404:\n        print('404', path)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == [
+        "404",
+        "/media/evidence/2024/10/a.pdf",
+        "404",
+        "/media/reports/2024/midterm.pdf",
+    ], result.stderr
+
+
+def test_f16_evidence_is_stored_under_a_random_name_and_old_names_keep_working(
+    client, submission, reporter, other_reporter, tmp_path, settings
+):
+    import re
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks import services
+    from tasks.models import Evidence
+
+    settings.MEDIA_ROOT = tmp_path
+    first = services.add_evidence(submission, SimpleUploadedFile("签到表.pdf", PDF_BYTES), by=reporter)
+    second = services.add_evidence(submission, SimpleUploadedFile("签到表.pdf", PDF_BYTES), by=reporter)
+    for evidence in (first, second):
+        assert re.fullmatch(r"evidence/\d{4}/\d{2}/[0-9a-f]{32}\.pdf", evidence.file.name), evidence.file.name
+        assert evidence.original_name == "签到表.pdf"
+    assert first.file.name != second.file.name
+    # A file stored before, under its readable name, is still served (by the view).
+    old_name = default_storage.save("evidence/2023/05/会议纪要.pdf", ContentFile(PDF_BYTES))
+    old = Evidence.objects.create(
+        submission=submission,
+        file=old_name,
+        original_name="会议纪要.pdf",
+        kind="pdf",
+        size=len(PDF_BYTES),
+        uploaded_by=reporter,
+    )
+    client.force_login(reporter)
+    for evidence in (first, old):
+        response = client.get(f"/evidence/{evidence.pk}/")
+        assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
+        assert "filename*=utf-8''" in response["Content-Disposition"]
+    client.force_login(other_reporter)  # another unit's reporter: the checked view says no
+    assert client.get(f"/evidence/{old.pk}/").status_code == 404
+    assert Client().get(f"/evidence/{old.pk}/").status_code == 302  # to the log-in page
+
+
+# F09 A long name in 4-byte characters: shortened by bytes, never a 500 -----------------------------
+
+
+def test_f09_a_long_file_name_in_four_byte_characters_is_shortened_by_bytes(
+    client, api_client, submission, reporter, tmp_path, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.evidence import NAME_MAX_BYTES
+    from tasks.models import Evidence
+
+    settings.MEDIA_ROOT = tmp_path
+    name = "\U00020000" * 80 + ".pdf"  # 84 characters, 324 bytes of UTF-8
+    client.force_login(reporter)
+    api_client.force_authenticate(reporter)
+    client.raise_request_exception = False
+    page = client.post(
+        f"/submissions/{submission.pk}/evidence/", {"file": SimpleUploadedFile(name, PDF_BYTES)}
+    )
+    api = api_client.post(
+        f"/api/v1/submissions/{submission.pk}/evidence/",
+        {"file": SimpleUploadedFile(name, PDF_BYTES)},
+        format="multipart",
+    )
+    assert (page.status_code, api.status_code) == (302, 201)
+    stored = list(Evidence.objects.filter(submission=submission, original_name__endswith=".pdf"))
+    assert len(stored) >= 2
+    for evidence in stored:
+        assert len(evidence.original_name.encode("utf-8")) <= NAME_MAX_BYTES
+        assert evidence.original_name.startswith("\U00020000") and evidence.original_name.endswith(".pdf")
+        response = client.get(f"/evidence/{evidence.pk}/")
+        assert response.status_code == 200
