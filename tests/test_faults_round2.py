@@ -32,6 +32,15 @@ pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
 
 
+def readable(response) -> str:
+    """A response's text, JSON decoded (Chinese, not \\u escapes)."""
+    if response.get("Content-Type", "").startswith("application/json"):
+        import json
+
+        return json.dumps(response.json(), ensure_ascii=False)
+    return response.content.decode()
+
+
 def other_connection():
     """A second PostgreSQL connection to the test database, outside Django (another process's)."""
     db = connection.settings_dict
@@ -586,3 +595,79 @@ def test_f09_a_long_file_name_in_four_byte_characters_is_shortened_by_bytes(
         assert evidence.original_name.startswith("\U00020000") and evidence.original_name.endswith(".pdf")
         response = client.get(f"/evidence/{evidence.pk}/")
         assert response.status_code == 200
+
+
+# F06 Numbers are checked as they will be stored (after rounding), by one validator ----------------
+
+
+@pytest.fixture
+def county_form(period):
+    from targets.services import save_form
+    from tasks import services
+    from tasks.models import Submission
+    from tests.conftest import make_user
+    from units.choices import Role
+    from units.models import Unit
+
+    user = make_user("chengdong-reporter", Role.REPORTER, "chengdong")
+    submission = services.ensure_submission(Unit.objects.get(code="chengdong"), period, by=user)
+    save_form(
+        submission.pk, by=user, version=submission.version, region={"funding": "30", "population": "40"}
+    )
+    return user, Submission.objects.get(pk=submission.pk)
+
+
+def test_f06_a_population_that_rounds_to_zero_is_refused_everywhere_with_a_message(
+    client, api_client, county_form
+):
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from targets.models import RegionFigure
+    from tasks.models import Submission
+
+    user, submission = county_form
+    figure = RegionFigure.objects.get(submission=submission)
+    version = submission.version
+    client.force_login(user)
+    api_client.force_authenticate(user)
+    client.raise_request_exception = api_client.raise_request_exception = False
+    form_url = f"/submissions/{submission.pk}/"
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/submissions/{submission.pk}/excel/").content))
+    sheet = workbook["地区科普经费"]
+    population_column = next(c.column for c in sheet[1] if c.value == "常住人口（万人）")
+    sheet.cell(row=2, column=population_column).value = 0.004
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    answers = {
+        "page": client.post(form_url, {"version": version, "region-population": "0.004"}),
+        "autosave": client.post(
+            form_url, {"version": version, "region-population": "0.004"}, headers={"X-Autosave": "1"}
+        ),
+        "API": api_client.patch(
+            f"/api/v1/submissions/{submission.pk}/",
+            {"version": version, "region": {"population": "0.004"}},
+            format="json",
+        ),
+        "Excel": client.post(
+            f"/submissions/{submission.pk}/excel/upload/",
+            {"file": SimpleUploadedFile("进展报送.xlsx", buffer.getvalue())},
+        ),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 400, (name, response.status_code)
+        assert "保留 2 位小数后为 0，必须大于 0" in readable(response), name
+    figure.refresh_from_db()
+    assert figure.population == 40 and Submission.objects.get(pk=submission.pk).version == version
+    # 0.005 is stored as 0.01: accepted, and stored as PostgreSQL rounds it.
+    ok = api_client.patch(
+        f"/api/v1/submissions/{submission.pk}/",
+        {"version": version, "region": {"population": "0.005"}},
+        format="json",
+    )
+    assert ok.status_code == 200, ok.content
+    figure.refresh_from_db()
+    assert figure.population == D("0.01")
