@@ -205,6 +205,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "units.auth.PortalModelBackend",  # Django's ModelBackend, membership loaded with the user
 ]
+# API tokens: each request for one issues a new key; a key stops working after API_TOKEN_DAYS, when
+# its user's password changes, or when the account is deactivated (units/auth.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)

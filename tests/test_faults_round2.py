@@ -671,3 +671,49 @@ def test_f06_a_population_that_rounds_to_zero_is_refused_everywhere_with_a_messa
     assert ok.status_code == 200, ok.content
     figure.refresh_from_db()
     assert figure.population == D("0.01")
+
+
+# F05 API tokens: a new key each time, expiring, revoked with the password or the account --------
+
+
+def test_f05_tokens_are_reissued_expire_and_die_with_the_password_or_the_account(
+    api_client, reporter, settings
+):
+    from rest_framework.authtoken.models import Token
+
+    from units.models import AuthEvent
+
+    def obtain(password="pw-for-tests-1"):
+        response = APIClient().post("/api/v1/auth/token/", {"username": "jyt-reporter", "password": password})
+        assert response.status_code == 200, response.content
+        return response.json()["token"]
+
+    def answer(key):
+        return APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/units/")
+
+    first = obtain()
+    second = obtain()
+    assert first != second  # asking again gives a new key; the old one stops working
+    assert (answer(first).status_code, answer(second).status_code) == (401, 200)
+
+    reporter.set_password("a-new-password-2")
+    reporter.save()
+    assert answer(second).status_code == 401
+    assert AuthEvent.objects.filter(kind="token_revoked", username="jyt-reporter").exists()
+
+    third = obtain("a-new-password-2")
+    assert answer(third).status_code == 200
+    reporter.last_login = None
+    reporter.save(update_fields=["last_login"])  # an ordinary save keeps the token
+    assert answer(third).status_code == 200
+    Token.objects.filter(key=third).update(
+        created=datetime.datetime.now(datetime.UTC)
+        - datetime.timedelta(days=settings.API_TOKEN_DAYS, seconds=1)
+    )
+    expired = answer(third)
+    assert expired.status_code == 401 and "过期" in readable(expired)
+
+    fourth = obtain("a-new-password-2")
+    reporter.is_active = False
+    reporter.save()
+    assert not Token.objects.filter(key=fourth).exists() and answer(fourth).status_code == 401

@@ -14,6 +14,7 @@ The receivers are connected when this module is imported (see units/admin.py).
 
 import functools
 import logging
+from datetime import timedelta
 
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
@@ -26,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
 from django.db import connections, router, transaction
 from django.db.models import Max, Sum
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -152,11 +154,23 @@ def unlock_account(*, username: str, ip_address: str | None, by) -> int:
     return removed
 
 
+@transaction.atomic
 def issue_token(user, *, request) -> Token:
-    """The user's API token, created if they have none; recorded as a token log-in."""
-    token, _created = Token.objects.get_or_create(user=user)
+    """A new API token for the user: each request for one replaces the previous key (which stops
+    working at once), so a key is never handed out twice. Recorded as a token log-in."""
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
     record_event(AuthEventKind.TOKEN_ISSUED, username=user.get_username(), request=request)
     return token
+
+
+def token_expires_at(token):
+    """When a token stops working: ``API_TOKEN_DAYS`` after it was issued."""
+    return token.created + timedelta(days=settings.API_TOKEN_DAYS)
+
+
+def token_expired(token, now=None) -> bool:
+    return (now or timezone.now()) >= token_expires_at(token)
 
 
 @transaction.atomic
@@ -168,6 +182,34 @@ def revoke_token(user, *, by) -> bool:
             AuthEventKind.TOKEN_REVOKED, username=user.get_username(), actor=by if by.pk != user.pk else None
         )
     return bool(deleted)
+
+
+# A token dies with the password it was obtained with, and with the account --------------------
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="units.auth.credentials_changing")
+def _note_credentials_change(sender, instance, update_fields=None, **kwargs):
+    """Before a user is saved: is their password changing, or the account being deactivated?"""
+    instance._revoke_tokens = False
+    if instance.pk is None or (
+        update_fields is not None and not {"password", "is_active"} & set(update_fields)
+    ):
+        return  # a new user has no token; a last_login update changes neither
+    stored = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if stored is not None and (
+        stored["password"] != instance.password or (stored["is_active"] and not instance.is_active)
+    ):
+        instance._revoke_tokens = True
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="units.auth.credentials_changed")
+def _revoke_tokens_on_credentials_change(sender, instance, created, **kwargs):
+    """A new password or a deactivated account: the API token stops working (a program using it
+    must obtain a new one with the new password)."""
+    if getattr(instance, "_revoke_tokens", False):
+        instance._revoke_tokens = False
+        if Token.objects.filter(user=instance).delete()[0]:
+            record_event(AuthEventKind.TOKEN_REVOKED, username=instance.get_username())
 
 
 class PortalModelBackend(ModelBackend):
@@ -246,4 +288,9 @@ class PortalTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if token_expired(token):
+            raise exceptions.AuthenticationFailed(
+                _("API令牌已于 %(when)s 过期，请用用户名和密码重新获取（/api/v1/auth/token/）。")
+                % {"when": timezone.localtime(token_expires_at(token)).strftime("%Y-%m-%d %H:%M")}
+            )
         return (token.user, token)
