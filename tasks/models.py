@@ -294,6 +294,8 @@ class Period(models.Model):
     )
 
     objects = PeriodQuerySet.as_manager()
+    # The audit trail: who opened or closed the period, or moved its deadline, and when.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["plan", "year", "quarter"]
@@ -344,6 +346,9 @@ class DeadlineExtension(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
     )
     granted_at = models.DateTimeField(_("批准时间"), default=timezone.now)
+
+    # Every extension granted, also those a later one replaced: each date with its reason and who.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["period", "unit"]
@@ -526,6 +531,9 @@ class Evidence(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    # Uploads and deletions, with who did them (a deleted file's row stays here).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["submission", "uploaded_at"]

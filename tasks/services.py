@@ -121,8 +121,11 @@ def set_period_state(period: Period, state: str, *, by) -> Period:
     _require_office(by)
     if state not in PeriodState.values:
         raise WorkflowError(_("无效的报送期状态。"))
+    stored = Period.objects.select_for_update().values_list("state", flat=True).get(pk=period.pk)
     period.state = state
-    period.save(update_fields=["state"])
+    if stored != state:
+        period._history_user = by  # the audit row names the office user, also outside a request
+        period.save(update_fields=["state"])
     return period
 
 
@@ -137,9 +140,14 @@ def extend_deadline(
         raise WorkflowError(_("请填写延期原因。"))
     if deadline <= period.deadline:
         raise WorkflowError(_("延期后的截止日期必须晚于原截止日期（%(date)s）。") % {"date": period.deadline})
-    extension, _created = DeadlineExtension.objects.update_or_create(
-        period=period, unit=unit, defaults={"deadline": deadline, "reason": reason, "granted_by": by}
-    )
+    # A later extension replaces the current one; the earlier date and reason stay in its history.
+    extension = DeadlineExtension.objects.select_for_update().filter(
+        period=period, unit=unit
+    ).first() or DeadlineExtension(period=period, unit=unit)
+    extension.deadline, extension.reason, extension.granted_by = deadline, reason, by
+    extension.granted_at = timezone.now()
+    extension._history_user = by
+    extension.save()
     return extension
 
 
@@ -566,7 +574,7 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
     kind = check_upload(upload)
     name = safe_name(upload.name)
     upload.name = name
-    evidence = Evidence.objects.create(
+    evidence = Evidence(
         submission=submission,
         file=upload,
         original_name=name,
@@ -575,6 +583,8 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
         description=(description or "")[:200],
         uploaded_by=by,
     )
+    evidence._history_user = by  # the audit row (Evidence.history), also from the API
+    evidence.save()
     return evidence
 
 
@@ -583,5 +593,6 @@ def remove_evidence(evidence, *, by):
     if not can_edit(by, evidence.submission):
         raise PermissionDenied(_("只能删除本单位可编辑报送表中的佐证材料。"))
     stored = evidence.file
+    evidence._history_user = by  # the audit row of the deletion keeps the file's name and who
     evidence.delete()
     transaction.on_commit(lambda: stored.delete(save=False))

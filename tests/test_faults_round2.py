@@ -717,3 +717,49 @@ def test_f05_tokens_are_reissued_expire_and_die_with_the_password_or_the_account
     reporter.is_active = False
     reporter.save()
     assert not Token.objects.filter(key=fourth).exists() and answer(fourth).status_code == 401
+
+
+# F04 The audit trail: evidence, periods, deadline extensions -----------------------------------
+
+
+def test_f04_evidence_periods_and_extensions_leave_audit_rows(
+    client, submission, reporter, office, period, tmp_path, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tasks.models import DeadlineExtension, Evidence, Period
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(reporter)
+    client.post(
+        reverse("tasks:evidence_upload", args=[submission.pk]),
+        {"file": SimpleUploadedFile("签到表.pdf", PDF_BYTES), "description": "培训签到"},
+    )
+    evidence = Evidence.objects.get(submission=submission)
+    client.post(reverse("tasks:evidence_delete", args=[evidence.pk]))
+    assert not Evidence.objects.filter(pk=evidence.pk).exists()
+    trail = list(Evidence.history.filter(id=evidence.pk).order_by("history_date"))
+    assert [(row.history_type, row.original_name, row.history_user) for row in trail] == [
+        ("+", "签到表.pdf", reporter),
+        ("-", "签到表.pdf", reporter),
+    ]
+
+    client.force_login(office)
+    client.post(reverse("tasks:period_state", args=[period.pk]), {"state": "closed"})
+    client.post(reverse("tasks:period_state", args=[period.pk]), {"state": "open"})
+    states = Period.history.filter(id=period.pk, history_user=office).order_by("history_date")
+    assert [row.state for row in states] == ["closed", "open"]
+
+    url = reverse("tasks:extension_create", args=[period.pk])
+    first = period.deadline + datetime.timedelta(days=5)
+    second = period.deadline + datetime.timedelta(days=12)
+    client.post(url, {"unit": "jyt", "deadline": first.isoformat(), "reason": "雪灾停电"})
+    client.post(url, {"unit": "jyt", "deadline": second.isoformat(), "reason": "网络中断"})
+    extension = DeadlineExtension.objects.get(period=period, unit__code="jyt")
+    assert (extension.deadline, extension.reason) == (second, "网络中断")
+    granted = DeadlineExtension.history.filter(id=extension.pk).order_by("history_date")
+    assert [(row.deadline, row.reason, row.history_user) for row in granted] == [
+        (first, "雪灾停电", office),
+        (second, "网络中断", office),
+    ]
