@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -275,6 +275,18 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
     """工作看板: targets by status, the 13 initiatives, the targets table and compliance."""
 
     template_name = "reports/dashboard.html"
+
+    def get(self, request, *args, **kwargs):
+        # Only existing periods are cached: ?period=<anything else> would store a body per value.
+        requested = request.GET.get("period")
+        if requested and not selectors.period_exists(requested):
+            return render(
+                request,
+                "portal/not_found.html",
+                {"title": _("报送期不存在"), "message": _("所选报送期不存在，请从看板的报送期列表中选择。")},
+                status=404,
+            )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         # The body only changes when a roll-up commits (which bumps the pages cache's version) or

@@ -850,3 +850,31 @@ def test_f18_docker_compose_validates_the_compose_file():
     assert check.returncode == 0, check.stderr
     ci = (ROOT / ".ci" / "run").read_text()
     assert "docker-compose -f docker-compose.yml config --quiet" in ci and "跳过" not in ci
+
+
+# F12 The dashboard cache holds existing periods only ---------------------------------------------
+
+
+def test_f12_unknown_periods_are_a_404_and_never_fill_the_dashboard_cache(client, office, settings):
+    from django.core.cache import caches
+
+    from reports.rollups import rollup
+    from tasks.models import Period
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "f12"},
+    }
+    caches["pages"].clear()
+    approved_figure("rst", 2022, 1, "T09", value=D(40000))
+    rollup(current_plan())
+    client.force_login(office)
+    assert client.get("/dashboard/").status_code == 200
+    known = Period.objects.order_by("pk").last().pk
+    assert client.get("/dashboard/", {"period": known}).status_code == 200
+    stored = len(caches["pages"]._cache)
+    for value in [str(known + n) for n in range(1, 40)] + ["abc", "9" * 12, "-1", "0"]:
+        response = client.get("/dashboard/", {"period": value})
+        assert response.status_code == 404, value
+        assert "所选报送期不存在" in response.content.decode()
+    assert len(caches["pages"]._cache) == stored
