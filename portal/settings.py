@@ -202,6 +202,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES; the office can unlock earlier on
 # /accounts/lockouts/. Log-ins, log-outs and failures are recorded as units.models.AuthEvent.
 AUTHENTICATION_BACKENDS = [
+    # An address that failed AXES_ADDRESS_FAILURE_LIMIT times across user names (spraying) is refused.
+    "units.auth.AddressLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     "units.auth.PortalModelBackend",  # Django's ModelBackend, membership loaded with the user
 ]
@@ -209,6 +211,9 @@ AUTHENTICATION_BACKENDS = [
 # its user's password changes, or when the account is deactivated (units/auth.py).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+# ... and refuses an address, whatever the user names, after AXES_ADDRESS_FAILURE_LIMIT failures
+# (units.auth.AddressLimitBackend): higher, as an office's many users may share one address.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 # The pair: someone guessing from one address cannot lock the real user out everywhere.

@@ -878,3 +878,35 @@ def test_f12_unknown_periods_are_a_404_and_never_fill_the_dashboard_cache(client
         assert response.status_code == 404, value
         assert "所选报送期不存在" in response.content.decode()
     assert len(caches["pages"]._cache) == stored
+
+
+# F13 Password spraying: one address across many user names is locked too -------------------------
+
+
+def test_f13_one_address_trying_many_user_names_is_locked(client, reporter, office, settings):
+    from units.models import AuthEvent
+
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 20
+    sprayer = {"REMOTE_ADDR": "10.20.30.40"}
+    answers = [
+        client.post(
+            "/accounts/login/", {"username": f"user{n}", "password": "Qinghai2024!"}, **sprayer
+        ).status_code
+        for n in range(40)
+    ]
+    assert answers[:20] == [200] * 20  # the log-in page again, "wrong user name or password"
+    assert set(answers[20:]) == {429}
+    # Even the right password of a real user is refused from that address …
+    right = {"username": "jyt-reporter", "password": "pw-for-tests-1"}
+    locked = client.post("/accounts/login/", right, **sprayer)
+    assert locked.status_code == 429 and "锁定" in locked.content.decode()
+    api = APIClient().post("/api/v1/auth/token/", right, REMOTE_ADDR="10.20.30.40")
+    assert api.status_code == 429 and "锁定" in readable(api)
+    # … not from another one.
+    assert Client().post("/accounts/login/", right, REMOTE_ADDR="10.20.30.41").status_code == 302
+    # The office sees the address on the lock-out page and unlocks it.
+    client.force_login(office)
+    assert "10.20.30.40" in client.get("/accounts/lockouts/").content.decode()
+    client.post("/accounts/lockouts/unlock/", {"username": "", "ip_address": "10.20.30.40"})
+    assert AuthEvent.objects.filter(kind="unlocked", actor="office").exists()
+    assert Client().post("/accounts/login/", right, **sprayer).status_code == 302

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_ipv46_address
 from django.db import connections, router, transaction
 from django.db.models import Max, Sum
@@ -129,15 +129,65 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs):
 
 
 def locked_accounts():
-    """The (username, ip_address) pairs locked now, newest first, with their failure count."""
+    """What is locked now, newest first, with the failure count: (username, ip_address) pairs, and
+    addresses locked across user names (username empty, see ``AddressLimitBackend``)."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return (
-        AccessAttempt.objects.filter(attempt_time__gte=since)
-        .values("username", "ip_address")
+    recent = AccessAttempt.objects.filter(attempt_time__gte=since)
+    pairs = (
+        recent.values("username", "ip_address")
         .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last_attempt")
     )
+    addresses = (
+        recent.exclude(ip_address=None)
+        .values("ip_address")
+        .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_ADDRESS_FAILURE_LIMIT)
+    )
+    locked = list(pairs) + [{"username": "", **row} for row in addresses]
+    return sorted(locked, key=lambda row: row["last_attempt"], reverse=True)
+
+
+def address_failures(address: str) -> int:
+    """Failed log-ins from ``address`` within the cool-off, whatever the user names."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    total = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since).aggregate(
+        n=Sum("failures_since_start")
+    )["n"]
+    return total or 0
+
+
+class AddressLimitBackend:
+    """Refuse every log-in from an address that failed ``AXES_ADDRESS_FAILURE_LIMIT`` times within
+    the cool-off, across user names: one address trying many names (password spraying) is
+    stopped, as django-axes stops many tries of one name from one address.
+
+    First in AUTHENTICATION_BACKENDS: it answers nothing itself (None) unless the address is
+    locked; then it raises PermissionDenied (the failure is recorded like any other) and marks
+    the request so that django-axes' middleware, and the token endpoint, answer with the lock-out.
+    No ``get_user``: sessions are never tied to it (as django-axes' backend).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        address = client_ip(request)
+        if address is None or address_failures(address) < settings.AXES_ADDRESS_FAILURE_LIMIT:
+            return None
+        for marked in (request, getattr(request, "_request", None)):
+            if marked is not None:
+                marked.axes_locked_out = True
+        log.warning("auth refused: address %s locked across user names", address, extra={"ip": address})
+        raise PermissionDenied(lockout_message())
+
+
+@transaction.atomic
+def unlock_address(ip_address: str, *, by) -> int:
+    """Forget every failed log-in from ``ip_address`` (an address locked across user names)."""
+    removed = axes_reset(ip=ip_address)
+    if removed:
+        record_event(AuthEventKind.UNLOCKED, username="", actor=by)
+    return removed
 
 
 @transaction.atomic
