@@ -6,6 +6,8 @@ intranet has none). SVG presentation attributes (``fill=``, ``stroke=``) are not
 stay allowed. Django 6 brings its own CSP middleware; until then this small one does.
 """
 
+import functools
+import ipaddress
 import json
 import logging
 import threading
@@ -15,12 +17,77 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache as shared_cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 log = logging.getLogger("portal.security")
+
+
+# Proxies ----------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple) -> tuple:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def is_trusted_proxy(address: str | None) -> bool:
+    """Whether ``address`` is one of ``TRUSTED_PROXIES`` (addresses or networks such as 10.0.0.0/24)."""
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or, when the request came from one of our proxies
+    (``BEHIND_PROXY`` and REMOTE_ADDR in ``TRUSTED_PROXIES``), the nearest address in
+    X-Forwarded-For that is not one of our proxies. A client talking to gunicorn directly (a
+    published port) cannot forge its address: its X-Forwarded-For is not read at all. None when
+    the address is not a valid IP address."""
+    address = request.META.get("REMOTE_ADDR")
+    if settings.BEHIND_PROXY and is_trusted_proxy(address):
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            address = hop
+            if not is_trusted_proxy(hop):
+                break
+    try:
+        validate_ipv46_address(address or "")
+    except ValidationError:
+        return None
+    return address
+
+
+FORWARDED_HEADERS = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+)
+
+
+class TrustedProxyMiddleware:
+    """First of all: drop the X-Forwarded-* headers of a request that did not come from one of
+    our proxies, so that nothing further down (Django's SECURE_PROXY_SSL_HEADER, the throttles,
+    the log-in lock-out) can be fooled by a client that reaches gunicorn directly."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not (settings.BEHIND_PROXY and is_trusted_proxy(request.META.get("REMOTE_ADDR"))):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -134,6 +201,10 @@ class LiveRatesMixin:
     @property
     def THROTTLE_RATES(self):  # the name DRF's SimpleRateThrottle reads
         return api_settings.DEFAULT_THROTTLE_RATES
+
+    def get_ident(self, request):
+        """The client's address as the log-in lock-out sees it (``client_ip``)."""
+        return client_ip(request) or request.META.get("REMOTE_ADDR") or ""
 
 
 class AnonRateThrottle(LiveRatesMixin, throttling.AnonRateThrottle):

@@ -5,6 +5,7 @@ process, DEBUG on. With ``DEBUG=false`` it refuses to start without ``SECRET_KEY
 ``ALLOWED_HOSTS``.
 """
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -55,8 +56,25 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # secure cookies, which is true: passwords and session cookies cross the network in clear.
 SECURE_SSL = env_bool("SECURE_SSL", False)
 # TLS ends at a reverse proxy (nginx) that sets X-Forwarded-Proto and appends the client's
-# address to X-Forwarded-For. Only turn on behind such a proxy: a client could forge both headers.
+# address to X-Forwarded-For. Only turn on behind such a proxy, and name it: the headers are read
+# only from requests whose REMOTE_ADDR is in TRUSTED_PROXIES (addresses or networks), and dropped
+# from any other (portal.security.TrustedProxyMiddleware), so a client reaching gunicorn directly
+# cannot forge its address or scheme.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"环境变量 TRUSTED_PROXIES 应为以逗号分隔的 IP 地址或网段（如 172.18.0.1,10.0.0.0/24），{_proxy!r} 不是。"
+            f" (TRUSTED_PROXIES must list IP addresses or networks; {_proxy!r} is not one.)"
+        ) from None
+if BEHIND_PROXY and not TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "BEHIND_PROXY=true 时必须设置 TRUSTED_PROXIES（反向代理的 IP 地址或网段，以逗号分隔）。"
+        " (TRUSTED_PROXIES must name the reverse proxy's addresses when BEHIND_PROXY=true.)"
+    )
 SECURE_SSL_REDIRECT = SECURE_SSL
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer may probe over plain HTTP
 SESSION_COOKIE_SECURE = SECURE_SSL
@@ -114,6 +132,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* headers count only from TRUSTED_PROXIES.
+    "portal.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every log line of a request carries its id.
     "portal.logging.RequestContextMiddleware",
@@ -220,7 +240,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "units.auth.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "units.auth.client_ip"
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # units.models.AuthEvent records log-ins and log-outs instead
 AXES_ENABLE_ACCESS_FAILURE_LOG = False  # ... and failures
@@ -328,9 +348,9 @@ REST_FRAMEWORK = {
         "user": env_rate("API_THROTTLE_USER", "600/min"),
         "token": env_rate("API_THROTTLE_TOKEN", "10/min"),  # /api/v1/auth/token/, per client address
     },
-    # Behind a proxy the client is the last address in X-Forwarded-For (the one our proxy added);
-    # otherwise REMOTE_ADDR, and a forged X-Forwarded-For changes nothing.
-    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
+    # The throttles identify a client as the lock-out does (portal.security.client_ip):
+    # X-Forwarded-For only from TRUSTED_PROXIES.
+    "NUM_PROXIES": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "青海省全民科学素质行动实施进展平台 API",

@@ -910,3 +910,56 @@ def test_f13_one_address_trying_many_user_names_is_locked(client, reporter, offi
     client.post("/accounts/lockouts/unlock/", {"username": "", "ip_address": "10.20.30.40"})
     assert AuthEvent.objects.filter(kind="unlocked", actor="office").exists()
     assert Client().post("/accounts/login/", right, **sprayer).status_code == 302
+
+
+# F14 Behind a proxy: forwarded addresses count only from the proxies named ----------------------
+
+
+def test_f14_a_forged_forwarded_for_from_outside_the_proxy_does_not_escape_the_lockout(
+    client, reporter, settings
+):
+    settings.BEHIND_PROXY, settings.TRUSTED_PROXIES = True, ["172.18.0.1"]
+    wrong = {"username": "jyt-reporter", "password": "wrong-password"}
+    # Straight to gunicorn's published port, a new forged address each time: still one client.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", wrong, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"10.1.1.{n}")
+    right = {"username": "jyt-reporter", "password": "pw-for-tests-1"}
+    forged = client.post(
+        "/accounts/login/", right, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="10.9.9.9"
+    )
+    assert forged.status_code == 429
+    # Through our proxy the address it appended is the client's: another client logs in.
+    proxied = Client().post(
+        "/accounts/login/", right, REMOTE_ADDR="172.18.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4"
+    )
+    assert proxied.status_code == 302
+
+
+def test_f14_behind_a_proxy_the_proxy_must_be_named_and_compose_publishes_on_loopback():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.test_settings import ROOT, load_settings
+
+    refused = load_settings(BEHIND_PROXY="true", TRUSTED_PROXIES="")
+    assert refused.returncode != 0 and "TRUSTED_PROXIES" in refused.stderr
+    assert load_settings(BEHIND_PROXY="true", TRUSTED_PROXIES="10.0.0.0/24").returncode == 0
+    bad = load_settings(BEHIND_PROXY="true", TRUSTED_PROXIES="nginx")
+    assert bad.returncode != 0 and "TRUSTED_PROXIES" in bad.stderr
+
+    compose = Path(sys.executable).parent / "docker-compose"
+    config = subprocess.run(
+        [compose, "-f", "docker-compose.yml", "config", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k not in ("PORTAL_BIND", "PORTAL_PORT")},
+    )
+    services = json.loads(config.stdout)["services"]
+    published = {name: service.get("ports", []) for name, service in services.items()}
+    assert {name for name, ports in published.items() if ports} == {"web"}
+    assert [(p["host_ip"], p["published"], p["target"]) for p in published["web"]] == [
+        ("127.0.0.1", "8000", 8000)
+    ]

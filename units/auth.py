@@ -23,8 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_ipv46_address
+from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
 from django.db.models import Max, Sum
 from django.db.models.signals import post_save, pre_save
@@ -37,6 +36,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from portal.security import client_ip
 from portal.sql import convert, converters_for
 from units.models import AuthEvent, AuthEventKind
 
@@ -49,23 +49,6 @@ def lockout_message() -> str:
     return _("登录失败次数过多，账号已暂时锁定，请%(minutes)s分钟后再试或联系省纲要办解锁。") % {
         "minutes": settings.AXES_COOLOFF_MINUTES
     }
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind our proxy the address it appended last.
-
-    Only the last X-Forwarded-For entry is trusted: the client can write anything before it.
-    """
-    address = request.META.get("REMOTE_ADDR")
-    if settings.BEHIND_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded and forwarded[-1]:
-            address = forwarded[-1]
-    try:
-        validate_ipv46_address(address or "")
-    except ValidationError:
-        return None
-    return address
 
 
 def lockout_response(request, original_response=None, credentials=None):
