@@ -1005,3 +1005,75 @@ def test_f10_names_in_the_hidden_sheet_never_become_formulas(client, period):
         {"file": SimpleUploadedFile("f.xlsx", response.content)},
     )
     assert upload.status_code == 302, upload.content.decode()[-2000:]
+
+
+# F11 Backups: owner-only, tied to the instance, no absolute paths --------------------------------
+
+
+def test_f11_a_backup_is_readable_by_its_owner_only(tmp_path, settings):
+    import io
+    import stat
+
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "media" / "evidence").mkdir(parents=True)
+    (tmp_path / "media" / "evidence" / "a.pdf").write_bytes(PDF_BYTES)
+    call_command("backup", "--output", str(tmp_path / "backups"), stdout=io.StringIO())
+    (folder,) = (tmp_path / "backups").iterdir()
+    assert stat.S_IMODE((tmp_path / "backups").stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+    assert set(modes.values()) == {0o600}, modes
+
+
+def test_f11_a_backup_of_another_instance_or_a_recomputed_manifest_is_refused(tmp_path, settings):
+    import io
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    from portal.management.commands.backup import MANIFEST, sha256_of
+    from tests.test_backup import fake_backup
+    from units.models import Unit
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ours = fake_backup(tmp_path / "ours")
+    settings.SECRET_KEY = "another-instance-" + "x" * 40
+    theirs = fake_backup(tmp_path / "theirs")
+    settings.SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    for options in ((), ("--yes",)):
+        with pytest.raises(CommandError, match="来自另一个平台实例"):
+            call_command("restore", str(theirs), *options, stdout=io.StringIO())
+    # Told to, the check lets it through (the next one then asks for --yes: the database has data).
+    with pytest.raises(CommandError, match="已有数据"):
+        call_command("restore", str(theirs), "--force-other-instance", stdout=io.StringIO())
+
+    # Our own backup, its media archive replaced and the checksums recomputed: the signature fails.
+    (ours / "media.tar.gz").write_bytes((theirs / "media.tar.gz").read_bytes())
+    manifest = json.loads((ours / MANIFEST).read_text())
+    manifest["files"]["media.tar.gz"] = {
+        "bytes": (ours / "media.tar.gz").stat().st_size,
+        "sha256": sha256_of(ours / "media.tar.gz"),
+    }
+    manifest["counts"]["units"] = 1
+    (ours / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(CommandError, match="签名无效"):
+        call_command("restore", str(ours), "--yes", stdout=io.StringIO())
+    assert Unit.objects.count() == 82
+
+
+def test_f11_an_absolute_path_in_the_media_archive_is_refused(tmp_path, settings):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from tests.test_backup import fake_backup
+    from units.models import Unit
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    folder = fake_backup(tmp_path / "backup", members=[(str(tmp_path / "planted.txt"), b"outside")])
+    with pytest.raises(CommandError, match="绝对路径"):
+        call_command("restore", str(folder), "--yes", stdout=io.StringIO())
+    assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("planted.txt"))
+    assert Unit.objects.count() == 82
