@@ -1077,3 +1077,13 @@ def test_f11_an_absolute_path_in_the_media_archive_is_refused(tmp_path, settings
         call_command("restore", str(folder), "--yes", stdout=io.StringIO())
     assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("planted.txt"))
     assert Unit.objects.count() == 82
+
+
+def test_f04_the_admin_shows_the_history_of_periods_extensions_and_evidence(admin_client, period, office):
+    from tasks import services
+
+    services.set_period_state(period, "closed", by=office)
+    page = admin_client.get(f"/admin/tasks/period/{period.pk}/history/")
+    assert page.status_code == 200 and "office" in page.content.decode()
+    assert admin_client.get("/admin/tasks/evidence/").status_code == 200
+    assert admin_client.get("/admin/tasks/deadlineextension/").status_code == 200
