@@ -6,7 +6,7 @@ DEMO_PASSWORD ?= kepu-demo-2025
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv sysdeps lint migrate bench clean
+.PHONY: run test venv sysdeps testdeps lint migrate bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本 (Python 3.11+ required)")'
@@ -19,6 +19,11 @@ venv: $(BIN)/.installed
 
 sysdeps:
 	@bash .ci/system-packages.sh
+
+# What the tests need besides the run-time packages: CJK fonts for the PDF tests, poppler-utils,
+# Chromium for the browser tests. Installed as root; otherwise the exact apt-get line is printed.
+testdeps:
+	@bash .ci/system-packages.sh --test-tools
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
@@ -36,7 +41,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv lint
+test: venv testdeps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 

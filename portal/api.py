@@ -11,10 +11,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal.busy import RETRY_AFTER_SECONDS, busy_message, is_busy
+
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django validation errors as 400 and database conflicts as 409, so bad
-    input never becomes a 500."""
+    """DRF's handler, plus Django validation errors as 400, database conflicts as 409 and a busy
+    database (lock or statement timeout) as 503, so bad input or load never becomes a 500."""
+    if is_busy(exc):
+        # A lock or statement timeout: the transaction was rolled back, nothing was saved.
+        return Response(
+            {"detail": busy_message()},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):

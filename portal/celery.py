@@ -24,10 +24,9 @@ app.conf.beat_schedule = {
         # same day (the job sends each reminder once however often it runs).
         "schedule": crontab(hour="8-20", minute=0),
     },
-    # Roll-ups the broker never delivered, and runs whose worker died.
-    "sweep-rollups": {"task": "reports.sweep_rollups", "schedule": crontab(minute="*/5")},
-    # Report runs queued while the broker was down.
-    "sweep-reports": {"task": "reports.sweep_reports", "schedule": crontab(minute="*/5")},
+    # Roll-up and report runs: those whose worker died (their heartbeat stopped) are taken back,
+    # those the broker never delivered are carried out (reports.jobs).
+    "sweep-runs": {"task": "reports.sweep_runs", "schedule": crontab(minute="*/2")},
     # The full roll-up every night: the dashboard is right even if an approval's run was lost.
     "nightly-rollup": {"task": "reports.nightly_rollup", "schedule": crontab(hour=2, minute=30)},
     # Directory accounts checked against the LDAP directory (nothing when LDAP_URL is unset).

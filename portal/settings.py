@@ -5,6 +5,7 @@ process, DEBUG on. With ``DEBUG=false`` it refuses to start without ``SECRET_KEY
 ``ALLOWED_HOSTS``.
 """
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -55,8 +56,25 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # secure cookies, which is true: passwords and session cookies cross the network in clear.
 SECURE_SSL = env_bool("SECURE_SSL", False)
 # TLS ends at a reverse proxy (nginx) that sets X-Forwarded-Proto and appends the client's
-# address to X-Forwarded-For. Only turn on behind such a proxy: a client could forge both headers.
+# address to X-Forwarded-For. Only turn on behind such a proxy, and name it: the headers are read
+# only from requests whose REMOTE_ADDR is in TRUSTED_PROXIES (addresses or networks), and dropped
+# from any other (portal.security.TrustedProxyMiddleware), so a client reaching gunicorn directly
+# cannot forge its address or scheme.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"环境变量 TRUSTED_PROXIES 应为以逗号分隔的 IP 地址或网段（如 172.18.0.1,10.0.0.0/24），{_proxy!r} 不是。"
+            f" (TRUSTED_PROXIES must list IP addresses or networks; {_proxy!r} is not one.)"
+        ) from None
+if BEHIND_PROXY and not TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "BEHIND_PROXY=true 时必须设置 TRUSTED_PROXIES（反向代理的 IP 地址或网段，以逗号分隔）。"
+        " (TRUSTED_PROXIES must name the reverse proxy's addresses when BEHIND_PROXY=true.)"
+    )
 SECURE_SSL_REDIRECT = SECURE_SSL
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer may probe over plain HTTP
 SESSION_COOKIE_SECURE = SECURE_SSL
@@ -116,6 +134,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* headers count only from TRUSTED_PROXIES.
+    "portal.security.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every log line of a request carries its id.
     "portal.logging.RequestContextMiddleware",
@@ -123,12 +143,18 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL character in the path, query or a form field: 400 in the user's language.
+    "portal.security.NulByteMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.security.SessionRefreshMiddleware",
     # A directory user whom the mapping gives no unit and role sees only the page that says so.
     "units.middleware.DirectoryMappingMiddleware",
+    # Cache-Control: no-store on everything that needs a log-in (pages, API, evidence, PDFs).
+    "portal.security.NoStoreMiddleware",
+    # A lock or statement timeout in a view: 503 "系统繁忙，请稍后重试" (portal/busy.py).
+    "portal.busy.BusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -161,10 +187,23 @@ TEMPLATES = [
 # PostgreSQL connections persist across requests: opening one costs ~12 ms on our hardware.
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600, minimum=0)
+# No statement may run, nor wait for a lock, for ever: past DB_STATEMENT_TIMEOUT seconds (a query)
+# or DB_LOCK_TIMEOUT seconds (waiting for a row or table another transaction holds) PostgreSQL
+# cancels it, the transaction is rolled back (nothing half-saved) and the user reads
+# "系统繁忙，请稍后重试" (portal.busy). 0 turns a limit off. Background jobs wait longer for
+# locks (JOB_LOCK_TIMEOUT, see reports.jobs): a roll-up queues behind another one.
+DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 30, minimum=0)
+DB_LOCK_TIMEOUT = env_int("DB_LOCK_TIMEOUT", 5, minimum=0)
+JOB_LOCK_TIMEOUT = env_int("JOB_LOCK_TIMEOUT", 600, minimum=0)
+JOB_STATEMENT_TIMEOUT = env_int("JOB_STATEMENT_TIMEOUT", 0, minimum=0)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000} -c lock_timeout={DB_LOCK_TIMEOUT * 1000}"
+        )
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -187,17 +226,25 @@ AUTH_PASSWORD_VALIDATORS = [
 # AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES; the office can unlock earlier on
 # /accounts/lockouts/. Log-ins, log-outs and failures are recorded as units.models.AuthEvent.
 AUTHENTICATION_BACKENDS = [
+    # An address that failed AXES_ADDRESS_FAILURE_LIMIT times across user names (spraying) is refused.
+    "units.auth.AddressLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     "units.auth.PortalModelBackend",  # Django's ModelBackend, membership loaded with the user
 ]
+# API tokens: each request for one issues a new key; a key stops working after API_TOKEN_DAYS, when
+# its user's password changes, or when the account is deactivated (units/auth.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+# ... and refuses an address, whatever the user names, after AXES_ADDRESS_FAILURE_LIMIT failures
+# (units.auth.AddressLimitBackend): higher, as an office's many users may share one address.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 # The pair: someone guessing from one address cannot lock the real user out everywhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "units.auth.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "units.auth.client_ip"
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # units.models.AuthEvent records log-ins and log-outs instead
 AXES_ENABLE_ACCESS_FAILURE_LOG = False  # ... and failures
@@ -327,6 +374,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
+# Roll-up and report runs (reports.jobs): a running run's worker writes a heartbeat every
+# JOB_HEARTBEAT_SECONDS; a run whose heartbeat is older than JOB_STALE_SECONDS lost its worker and
+# is queued again by the sweep (every two minutes), up to JOB_MAX_ATTEMPTS tries, then failed.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15, minimum=1)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 180, minimum=2)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+if JOB_STALE_SECONDS <= 2 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_SECONDS 须大于 JOB_HEARTBEAT_SECONDS 的两倍，否则正常运行的任务会被误判为中断。"
+        " (JOB_STALE_SECONDS must be more than twice JOB_HEARTBEAT_SECONDS.)"
+    )
 
 # E-mail: SMTP when EMAIL_HOST is set, the console otherwise (many intranets have none).
 EMAIL_HOST = env_str("EMAIL_HOST")
@@ -340,6 +398,10 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kepu-portal@localhost")
+# E-mails are sent by a worker (tasks.mail), never inside a request: each socket operation gives
+# up after EMAIL_TIMEOUT seconds, and a transient failure is tried again EMAIL_MAX_RETRIES times.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 5, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -363,9 +425,9 @@ REST_FRAMEWORK = {
         "user": env_rate("API_THROTTLE_USER", "600/min"),
         "token": env_rate("API_THROTTLE_TOKEN", "10/min"),  # /api/v1/auth/token/, per client address
     },
-    # Behind a proxy the client is the last address in X-Forwarded-For (the one our proxy added);
-    # otherwise REMOTE_ADDR, and a forged X-Forwarded-For changes nothing.
-    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
+    # The throttles identify a client as the lock-out does (portal.security.client_ip):
+    # X-Forwarded-For only from TRUSTED_PROXIES.
+    "NUM_PROXIES": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "青海省全民科学素质行动实施进展平台 API",

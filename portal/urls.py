@@ -1,7 +1,5 @@
 """The portal's URLs: pages, the admin, the REST API and its schema."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -60,5 +58,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ route, not even with DEBUG on: evidence files and PDF reports are served only by their
+# views, which check who asks (tasks:evidence_download, reports_pdf:download and the API's).

@@ -54,7 +54,32 @@ class StatusThresholds(models.Model):
         return f"{self.ahead} / {self.on_track} / {self.behind}"
 
 
-class RollupRun(models.Model):
+class JobRun(models.Model):
+    """What every background run shares (roll-up runs and report runs): its state, when it was
+    claimed, the worker's heartbeat and how many times it was tried. ``reports.jobs`` claims,
+    queues, watches and sweeps runs of every such model the same way."""
+
+    status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # Written every few seconds by the worker while the run is running (reports.jobs.heartbeat):
+    # a run whose heartbeat stopped lost its worker and is requeued or failed by the sweep.
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def seconds(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class RollupRun(JobRun):
     """One run of the roll-up job: what triggered it, for which periods, how it went."""
 
     plan = models.ForeignKey(Plan, verbose_name=_("实施方案"), on_delete=models.CASCADE, related_name="+")
@@ -68,15 +93,10 @@ class RollupRun(models.Model):
         help_text=_("为空表示全部报送期"),
     )
     trigger = models.CharField(_("触发方式"), max_length=16, choices=RunTrigger.choices)
-    status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL
     )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     rows_written = models.PositiveIntegerField(_("写入行数"), default=0)
-    error = models.TextField(_("错误信息"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -89,12 +109,6 @@ class RollupRun(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.get_trigger_display()} {self.get_status_display()}"
-
-    @property
-    def seconds(self):
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 class TargetSnapshot(models.Model):
@@ -254,7 +268,7 @@ class UnitPeriodSnapshot(models.Model):
         return f"{self.unit_id} @ {self.period_id}"
 
 
-class ReportRun(models.Model):
+class ReportRun(JobRun):
     """A milestone report (or quarterly brief) generated as PDF from a frozen snapshot.
 
     The snapshot (the approved data and roll-ups as of the cut-off) is stored with the run, with
@@ -283,13 +297,10 @@ class ReportRun(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    status = models.CharField(_("状态"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     progress_note = models.CharField(_("当前步骤"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    error = models.TextField(_("错误信息"), blank=True)
     snapshot = models.JSONField(_("数据快照"), null=True, blank=True)
     checksum = models.CharField(_("快照校验值（SHA-256）"), max_length=64, blank=True)
     file = models.FileField(_("PDF 文件"), upload_to="reports/%Y/", blank=True)

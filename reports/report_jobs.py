@@ -2,10 +2,11 @@
 
 ``request_report`` checks the request (Chinese messages for bad input), reuses a run already
 queued or running for the same report and cut-off, otherwise creates one and queues
-``reports.generate_report`` after the commit. ``execute_report`` claims the run with a
-conditional update (queued → running), so two workers never render the same run, and carries
-out the pipeline in ``reports.pdf``; any failure marks the run failed with its error and the
-worker goes on to its next job.
+``reports.generate_report`` after the commit. A run is claimed, watched by its heartbeat and
+swept like every run (``reports.jobs``): ``execute_report`` carries out the pipeline in
+``reports.pdf``; any failure marks the run failed with its error and the worker goes on to its
+next job. A run whose worker died is taken back (requeued) by the sweep or by the next request
+for the same report.
 """
 
 import datetime
@@ -17,18 +18,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from reports import jobs
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun
 
 logger = logging.getLogger(__name__)
 
 NEXT_STEPS_MAX = 5000
-PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
-# A run still "running" after this long lost its worker (a report takes seconds): it no longer
-# stands in the way of a new request.
-STALE_AFTER = datetime.timedelta(minutes=30)
+PENDING = jobs.PENDING
 # A run still queued after this long may have missed the broker: a repeated request sends it
-# again (harmless: only one delivery can claim it).
+# again, and the sweep renders it (harmless: only one delivery can claim it).
 RESEND_AFTER = datetime.timedelta(minutes=2)
 
 
@@ -100,13 +99,20 @@ def request_report(
     now = timezone.now()
     with transaction.atomic():
         same = ReportRun.objects.filter(plan=plan, kind=kind, cutoff=cutoff, period=period)
-        same.filter(status=RunStatus.RUNNING, started_at__lt=now - STALE_AFTER).update(
-            status=RunStatus.FAILED, finished_at=now, error=_("工作进程中断，报告未生成完成，请重新生成。")
-        )
         pending = same.select_for_update().filter(status__in=PENDING).order_by("created_at", "pk").first()
         if pending is not None:
-            if pending.status == RunStatus.QUEUED and pending.created_at < now - RESEND_AFTER:
-                transaction.on_commit(lambda: enqueue(pending.pk))
+            if (
+                pending.status == RunStatus.RUNNING
+                and jobs.stale_runs(REPORT, now).filter(pk=pending.pk).exists()
+            ):
+                # Its worker died: take it back now rather than hand the user a run that never ends.
+                if jobs.take_back(REPORT, pending, now, send=True) == "failed":
+                    pending = None
+                else:
+                    pending.refresh_from_db()
+            elif pending.status == RunStatus.QUEUED and pending.created_at < now - RESEND_AFTER:
+                jobs.enqueue_on_commit(REPORT, pending.pk)
+        if pending is not None:
             return pending, False
         try:
             with transaction.atomic():
@@ -122,61 +128,47 @@ def request_report(
         except IntegrityError:
             # Another request queued the same report a moment ago: reuse it.
             return same.filter(status__in=PENDING).order_by("created_at", "pk").first(), False
-        transaction.on_commit(lambda: enqueue(run.pk))
+        jobs.enqueue_on_commit(REPORT, run.pk)
     return run, True
+
+
+def _do_report(run):
+    from reports import pdf
+
+    result = pdf.run_pipeline(run)
+    return {"progress": 100, "file": result["file"], "pages": result["pages"], "size": result["size"]}
+
+
+def _report_failed(run, exc):
+    from reports import pdf
+
+    # A file written before the failure (storage errors after the write) is not kept.
+    if run.file:
+        run.file.delete(save=False)
+    if isinstance(exc, pdf.ReportError):
+        return str(exc)
+    return _("生成报告失败：%(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+
+
+REPORT = jobs.JobKind(
+    name="report",
+    model=ReportRun,
+    task=lambda: generate_report,
+    work=_do_report,
+    fail=_report_failed,
+    related=("plan", "period"),
+    resend_after=RESEND_AFTER,
+)
 
 
 def enqueue(run_id: int) -> bool:
     """Hand a queued run to Celery; with the broker down it stays queued (and says so)."""
-    try:
-        generate_report.delay(run_id)
-    except Exception as exc:  # kombu/redis raise several types; any failure to publish is transient
-        logger.warning("report %s stays queued: broker unavailable (%s)", run_id, exc)
-        return False
-    return True
+    return jobs.enqueue(REPORT, run_id)
 
 
 def execute_report(run_id: int) -> ReportRun | None:
     """Claim a queued run and produce its PDF; None when another worker has it (or it is done)."""
-    from reports import pdf
-
-    claimed = ReportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING,
-        started_at=timezone.now(),
-        progress=0,
-        progress_note="",
-        error="",
-    )
-    if not claimed:
-        return None
-    run = ReportRun.objects.select_related("plan", "period").get(pk=run_id)
-    try:
-        result = pdf.run_pipeline(run)
-    except pdf.ReportError as exc:
-        _fail(run, str(exc))
-    except Exception as exc:  # WeasyPrint, templates, storage: the run fails, the worker goes on
-        logger.exception("report %s failed", run_id)
-        _fail(run, _("生成报告失败：%(error)s") % {"error": f"{type(exc).__name__}: {exc}"})
-    else:
-        ReportRun.objects.filter(pk=run_id).update(
-            status=RunStatus.SUCCEEDED,
-            finished_at=timezone.now(),
-            progress=100,
-            file=result["file"],
-            pages=result["pages"],
-            size=result["size"],
-        )
-    run.refresh_from_db()
-    return run
-
-
-def _fail(run, message):
-    ReportRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.FAILED, finished_at=timezone.now(), error=message[:4000]
-    )
-    # A file written before the failure (storage errors after the write) is not kept.
-    if run.file:
-        run.file.delete(save=False)
+    return jobs.execute(REPORT, run_id, progress=0, progress_note="")
 
 
 @shared_task(name="reports.generate_report")

@@ -56,6 +56,16 @@ def heat_kind(status, timeliness):
 # ---------------------------------------------------------------- periods
 
 
+def period_exists(requested: str) -> bool:
+    """Whether ``?period=`` names a period that exists (a plain id of at most 12 digits)."""
+    return (
+        requested.isascii()
+        and requested.isdigit()
+        and len(requested) <= 12
+        and Period.objects.filter(pk=int(requested)).exists()
+    )
+
+
 def plan_and_periods():
     """(plan, periods) of the current plan in one query. Each period carries ``has_snapshots``
     and ``last_rollup`` (when the plan's last successful roll-up finished: the same value on

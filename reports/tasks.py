@@ -11,6 +11,13 @@ def run_rollup(run_id: int):
     return {"run": run_id, "rows": run.rows_written if run else None}
 
 
+@shared_task(name="reports.sweep_runs")
+def sweep_runs():
+    """Every kind of run: stale ones taken back, undelivered ones carried out (reports.jobs)."""
+    return services.sweep_runs()
+
+
+# The two sweeps' former names, for messages an older beat may still have queued.
 @shared_task(name="reports.sweep_rollups")
 def sweep_rollups():
     return services.sweep()
@@ -18,7 +25,7 @@ def sweep_rollups():
 
 @shared_task(name="reports.sweep_reports")
 def sweep_reports():
-    return {"reports": services.sweep_reports()}
+    return services.sweep_reports()
 
 
 @shared_task(name="reports.nightly_rollup")

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -274,6 +274,18 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
 
     template_name = "reports/dashboard.html"
     supports_knowledge_date = True
+
+    def get(self, request, *args, **kwargs):
+        # Only existing periods are cached: ?period=<anything else> would store a body per value.
+        requested = request.GET.get("period")
+        if requested and not selectors.period_exists(requested):
+            return render(
+                request,
+                "portal/not_found.html",
+                {"title": _("报送期不存在"), "message": _("所选报送期不存在，请从看板的报送期列表中选择。")},
+                status=404,
+            )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         # The body only changes when a roll-up commits (which bumps the pages cache's version) or

@@ -140,6 +140,23 @@ def _clean_text(text):
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
+def sheet_cell(ws, value, *, row=None, column=None):
+    """The one way the portal writes a workbook cell, in every sheet (visible, hidden, exports).
+
+    Text is cleaned of the characters an xlsx file cannot hold and stored as text: a value that
+    starts with = + - @ (a unit's or a user's name, a progress note) is never a formula in the
+    file. With ``row`` and ``column`` the cell of a normal sheet; otherwise a new cell for
+    ``ws.append`` (write-only sheets too).
+    """
+    cell = ws.cell(row=row, column=column) if row is not None else WriteOnlyCell(ws)
+    if isinstance(value, str):
+        cell.value = _clean_text(value)
+        cell.data_type = "s"  # openpyxl took a leading "=" for a formula
+    else:
+        cell.value = value
+    return cell
+
+
 def _number_cell(value):
     """A Decimal as Excel will show it: 120.0000 → 120, 2.2000 → 2.2."""
     if value is None:
@@ -184,7 +201,7 @@ def form_filename(submission):
 
 def _header(ws, columns):
     for index, (_key, label, width) in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=index, value=str(label))
+        cell = sheet_cell(ws, str(label), row=1, column=index)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = WRAP
@@ -209,11 +226,8 @@ def _protect(ws, title):
 
 
 def _put(ws, row, column, value, *, editable, unused=False, text=False):
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        # Text the user typed stays text: "=..." in a progress note must not become a formula.
-        cell.value = _clean_text(value)
-        cell.data_type = "s"
+    # Text the user typed stays text: "=..." in a progress note must not become a formula.
+    cell = sheet_cell(ws, value, row=row, column=column)
     cell.alignment = WRAP
     if text:
         cell.number_format = "@"  # keep "1-2" as typed instead of a date
@@ -258,7 +272,7 @@ def _write_meta(wb, submission, user):
         ("language", translation.get_language() or "", _("语言")),
     ]
     for row in rows:
-        ws.append([_clean_text(v) if isinstance(v, str) else v for v in row])
+        ws.append([sheet_cell(ws, value) for value in row])  # names may start with "=" too
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 30
     ws.column_dimensions["C"].width = 50
@@ -1054,7 +1068,7 @@ def _xlsx_sheet(wb, title, headers, widths, rows):
     ws.freeze_panes = "A2"
     header = []
     for text in headers:
-        cell = WriteOnlyCell(ws, value=str(text))
+        cell = sheet_cell(ws, str(text))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         header.append(cell)
@@ -1063,15 +1077,14 @@ def _xlsx_sheet(wb, title, headers, widths, rows):
         out = []
         for value in row:
             if isinstance(value, Decimal):
-                out.append(_number_cell(value))
+                out.append(sheet_cell(ws, _number_cell(value)))
             elif isinstance(value, datetime.datetime):
-                cell = WriteOnlyCell(ws, value=_local(value).replace(tzinfo=None))
+                cell = sheet_cell(ws, _local(value).replace(tzinfo=None))
                 cell.number_format = "yyyy-mm-dd hh:mm"
                 out.append(cell)
-            elif isinstance(value, str):
-                out.append(neutralise(_clean_text(value)))
             else:
-                out.append(value)
+                # The quote as in the CSV export: a program that saves the sheet as CSV keeps it safe.
+                out.append(sheet_cell(ws, neutralise(value)))
         ws.append(out)
 
 

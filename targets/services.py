@@ -4,7 +4,7 @@ The form itself is saved through ``save_form``, which wraps the tasks app's edit
 (version check) around both the measure lines and the figures, in one transaction.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -74,36 +74,54 @@ def reporting_units_changed(sender, instance, action, reverse, pk_set, **kwargs)
         task_services.sync_open_forms([instance.pk] if reverse else list(pk_set))
 
 
-def _number(raw, label, errors, *, whole=False, maximum=None):
-    """Parse a number typed by a user; add a message to ``errors`` and return None when it is bad."""
+def _number(raw, label, errors, *, places=4, whole=False, maximum=None, positive=False):
+    """Parse a number typed by a user (page, API and Excel alike); add a message to ``errors`` and
+    return None when it is bad.
+
+    The number is first rounded as the database will store it (``places``: the field's decimal
+    places, half away from zero as PostgreSQL rounds), and every rule is checked on that: 0.004
+    万人 is stored as 0.00, so it is refused as 0 here rather than by a database constraint.
+    """
     if raw is None:
         return None
     text = str(raw).strip().replace(",", "").replace("，", "")
     if text == "":
         return None
     try:
-        value = Decimal(text)
+        typed = Decimal(text)
     except InvalidOperation:
         errors.append(_("%(label)s：“%(raw)s”不是数字，请输入阿拉伯数字。") % {"label": label, "raw": raw})
         return None
-    if not value.is_finite():
+    if not typed.is_finite():
         errors.append(_("%(label)s：请输入有效的数字。") % {"label": label})
         return None
-    if value < 0:
+    if typed < 0:
         errors.append(_("%(label)s：不能为负数。") % {"label": label})
         return None
-    if value > MAX_VALUE:
+    if typed > MAX_VALUE:
         errors.append(_("%(label)s：数值过大，请核对单位（如“万人次”应换算为人次）。") % {"label": label})
         return None
-    if whole and value != value.to_integral_value():
+    if whole and typed != typed.to_integral_value():  # what was typed: 1e-30 人次 is no count
         errors.append(_("%(label)s：应为整数。") % {"label": label})
         return None
+    value = typed.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     if maximum is not None and value > maximum:
         errors.append(_("%(label)s：不能超过 %(max)s。") % {"label": label, "max": maximum})
         return None
-    if value.as_tuple().exponent < -4:
-        value = value.quantize(Decimal("0.0001"))
+    if positive and value == 0:
+        if typed != 0:
+            errors.append(
+                _("%(label)s：“%(raw)s”保留 %(places)s 位小数后为 0，必须大于 0。")
+                % {"label": label, "raw": text, "places": places}
+            )
+        else:
+            errors.append(_("%(label)s必须大于 0。") % {"label": label})
+        return None
     return value
+
+
+def decimal_places(model, field) -> int:
+    return model._meta.get_field(field).decimal_places
 
 
 def clean_figure(target, data):
@@ -120,9 +138,10 @@ def clean_figure(target, data):
                 _("%(label)s：%(field)s超过 %(limit)s 字。") % {"label": label, "field": name, "limit": limit}
             )
             cleaned[field] = cleaned[field][:limit]
+    places = decimal_places(TargetFigure, "value")
     if target.combine == Combine.COVERAGE:
-        covered = _number(data.get("covered"), label + _("（已覆盖）"), errors)
-        total = _number(data.get("total"), label + _("（应覆盖总数）"), errors)
+        covered = _number(data.get("covered"), label + _("（已覆盖）"), errors, places=places)
+        total = _number(data.get("total"), label + _("（应覆盖总数）"), errors, places=places)
         if covered is not None and total is not None:
             if total == 0:
                 errors.append(_("%(label)s：应覆盖总数必须大于 0。") % {"label": label})
@@ -144,6 +163,7 @@ def clean_figure(target, data):
             data.get("value"),
             label,
             errors,
+            places=places,
             whole=target.measure_kind in WHOLE_NUMBER_KINDS,
             maximum=Decimal(100) if percent else None,
         )
@@ -155,20 +175,25 @@ NARRATIVE_LIMIT = 4000  # characters of a local government's own work (RegionFig
 
 def clean_region_figure(data):
     errors = []
-    funding = _number(data.get("funding"), _("本年度科普经费（万元）"), errors)
+    funding = _number(
+        data.get("funding"),
+        _("本年度科普经费（万元）"),
+        errors,
+        places=decimal_places(RegionFigure, "funding"),
+    )
     # 万人: Qinghai has about 595万; the column holds up to 10^8. A bigger number is a typo.
-    population = _number(data.get("population"), _("常住人口（万人）"), errors, maximum=Decimal(100000))
-    if population is not None and population == 0:
-        errors.append(_("常住人口（万人）必须大于 0。"))
+    population = _number(
+        data.get("population"),
+        _("常住人口（万人）"),
+        errors,
+        places=decimal_places(RegionFigure, "population"),
+        maximum=Decimal(100000),
+        positive=True,
+    )
     note = (data.get("source_note") or "").strip()
     if len(note) > 500:
         errors.append(_("地区科普经费：数据来源说明超过 500 字。"))
-    two = Decimal("0.01")
-    cleaned = {
-        "funding": funding.quantize(two) if funding is not None else None,
-        "population": population.quantize(two) if population is not None else None,
-        "source_note": note[:500],
-    }
+    cleaned = {"funding": funding, "population": population, "source_note": note[:500]}
     if "narrative" in data:  # absent from older Excel files: then the stored text is kept
         narrative = str(data.get("narrative") or "").replace("\x00", "").strip()
         if len(narrative) > NARRATIVE_LIMIT:

@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from tasks.models import (
     Assignment,
     DeadlineExtension,
+    Evidence,
     Initiative,
     InitiativePart,
     Measure,
@@ -94,13 +95,13 @@ class WorkPointAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Period)
-class PeriodAdmin(admin.ModelAdmin):
+class PeriodAdmin(SimpleHistoryAdmin):  # "历史": who opened or closed it, when
     list_display = ["__str__", "opens_on", "deadline", "state", "is_baseline"]
     list_filter = ["plan", "state", "year"]
 
 
 @admin.register(DeadlineExtension)
-class DeadlineExtensionAdmin(admin.ModelAdmin):
+class DeadlineExtensionAdmin(SimpleHistoryAdmin):  # "历史": every extension granted, with its reason
     list_display = ["period", "unit", "deadline", "reason", "granted_by", "granted_at"]
     list_select_related = ["period", "unit", "granted_by"]
 
@@ -114,6 +115,22 @@ class SubmissionAdmin(SimpleHistoryAdmin):
     search_fields = ["unit__name", "unit__code"]
     list_select_related = ["unit", "period"]
     readonly_fields = [f.name for f in Submission._meta.fields]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(SimpleHistoryAdmin):
+    """Read-only: files are added and removed on the form's page; "历史" shows who did, also for
+    files deleted since (the history list of the model)."""
+
+    list_display = ["original_name", "submission", "kind", "size", "uploaded_by", "uploaded_at"]
+    list_select_related = ["submission__unit", "submission__period", "uploaded_by"]
+    readonly_fields = [f.name for f in Evidence._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Notification)

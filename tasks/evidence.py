@@ -1,10 +1,19 @@
-"""Checking evidence files by their content, not their name."""
+"""Checking evidence files by their content, not their name; where they are stored.
+
+An evidence file is stored under a random name (``evidence/<year>/<month>/<uuid4>.<ext>``) and
+served only by the checked download view (``tasks:evidence_download``), never from ``/media/``:
+nobody can guess a file's address, and the user's own name (``Evidence.original_name``, shortened
+to ``NAME_MAX_BYTES`` bytes of UTF-8) is only the name the browser saves it under. Files stored
+under earlier, readable names keep working: the view opens whatever name the row holds.
+"""
 
 import io
+import uuid
 import zipfile
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 MAX_BYTES = getattr(settings, "EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
@@ -81,14 +90,34 @@ def check_upload(upload) -> str:
     return kind
 
 
+# File systems allow 255 bytes in a name; a Chinese character is 3 bytes of UTF-8, one outside the
+# basic plane (U+20000 …) is 4: the user's name is cut by bytes, so that the browser can save it.
+NAME_MAX_BYTES = 200
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The longest start of ``text`` whose UTF-8 takes at most ``limit`` bytes (whole characters)."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
 def safe_name(name: str) -> str:
-    """Keep only the last path component; drop control characters and path tricks."""
+    """Keep only the last path component; drop control characters and path tricks; at most
+    ``NAME_MAX_BYTES`` bytes of UTF-8, keeping the extension the download needs."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
     base = base.lstrip(".").strip() or "file"
-    if len(base) > 200:  # shorten the stem, keep the extension the download needs
+    if len(base.encode("utf-8")) > NAME_MAX_BYTES:
         stem, dot, extension = base.rpartition(".")
-        base = (
-            stem[: 200 - len(extension) - 1] + dot + extension if dot and len(extension) <= 10 else base[:200]
-        )
+        if dot and stem and len(extension.encode("utf-8")) <= 10:
+            base = _cut_bytes(stem, NAME_MAX_BYTES - len(extension.encode("utf-8")) - 1) + dot + extension
+        else:
+            base = _cut_bytes(base, NAME_MAX_BYTES)
     return base
+
+
+def stored_name(instance, filename: str) -> str:
+    """Where an evidence file is stored: a random name nobody can guess, with its extension."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    extension = extension if extension in EXTENSIONS else "bin"
+    today = timezone.localdate()
+    return f"evidence/{today:%Y}/{today:%m}/{uuid.uuid4().hex}.{extension}"

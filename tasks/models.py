@@ -20,6 +20,7 @@ from tasks.choices import (
     ReminderKind,
     SubmissionStatus,
 )
+from tasks.evidence import stored_name
 from units.models import Unit
 
 
@@ -293,6 +294,8 @@ class Period(models.Model):
     )
 
     objects = PeriodQuerySet.as_manager()
+    # The audit trail: who opened or closed the period, or moved its deadline, and when.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["plan", "year", "quarter"]
@@ -343,6 +346,9 @@ class DeadlineExtension(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
     )
     granted_at = models.DateTimeField(_("批准时间"), default=timezone.now)
+
+    # Every extension granted, also those a later one replaced: each date with its reason and who.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["period", "unit"]
@@ -517,7 +523,8 @@ class Evidence(models.Model):
     submission = models.ForeignKey(
         Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="evidence"
     )
-    file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    # A random name (tasks.evidence.stored_name), served only by the checked download view.
+    file = models.FileField(_("文件"), upload_to=stored_name)
     original_name = models.CharField(_("原文件名"), max_length=255)
     kind = models.CharField(_("类型"), max_length=16)
     size = models.PositiveIntegerField(_("大小（字节）"))
@@ -528,6 +535,8 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     objects = EvidenceQuerySet.as_manager()
+    # Uploads and deletions, with who did them (a deleted file's row stays here).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["submission", "uploaded_at"]

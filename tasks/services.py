@@ -10,7 +10,6 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -24,6 +23,7 @@ from tasks.choices import (
     PeriodState,
     SubmissionStatus,
 )
+from tasks.mail import queue_mail
 from tasks.models import (
     EDITABLE_STATUSES,
     Assignment,
@@ -116,8 +116,11 @@ def set_period_state(period: Period, state: str, *, by) -> Period:
     policy.require(policy.can_manage_periods(by), "office")
     if state not in PeriodState.values:
         raise WorkflowError(_("无效的报送期状态。"))
+    stored = Period.objects.select_for_update().values_list("state", flat=True).get(pk=period.pk)
     period.state = state
-    period.save(update_fields=["state"])
+    if stored != state:
+        period._history_user = by  # the audit row names the office user, also outside a request
+        period.save(update_fields=["state"])
     return period
 
 
@@ -132,9 +135,14 @@ def extend_deadline(
         raise WorkflowError(_("请填写延期原因。"))
     if deadline <= period.deadline:
         raise WorkflowError(_("延期后的截止日期必须晚于原截止日期（%(date)s）。") % {"date": period.deadline})
-    extension, _created = DeadlineExtension.objects.update_or_create(
-        period=period, unit=unit, defaults={"deadline": deadline, "reason": reason, "granted_by": by}
-    )
+    # A later extension replaces the current one; the earlier date and reason stay in its history.
+    extension = DeadlineExtension.objects.select_for_update().filter(
+        period=period, unit=unit
+    ).first() or DeadlineExtension(period=period, unit=unit)
+    extension.deadline, extension.reason, extension.granted_by = deadline, reason, by
+    extension.granted_at = timezone.now()
+    extension._history_user = by
+    extension.save()
     return extension
 
 
@@ -492,7 +500,8 @@ def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
 
 
 def notify(users, kind, message, *, submission=None):
-    """Put a message in each user's bell, and e-mail those with an address after commit.
+    """Put a message in each user's bell, and e-mail those with an address: a job queued after
+    the commit (``tasks.mail``), so a slow or dead mail server never holds up the user.
 
     ``message`` is a function that builds the text in the active language: it is called once in
     Chinese and once in English, whoever's request (and language) caused the notification. The
@@ -507,16 +516,8 @@ def notify(users, kind, message, *, submission=None):
         Notification(user=user, kind=kind, message=message_zh, message_en=message_en, submission=submission)
         for user in users
     )
-    recipients = [u.email for u in users if u.email]
-    if recipients:
-
-        def send():
-            try:
-                send_mail(subject, message_zh, None, recipients, fail_silently=False)
-            except Exception:  # e-mail is best effort: the bell already holds the message
-                logger.exception("notification e-mail failed")
-
-        transaction.on_commit(send)
+    # E-mail is best effort and never in the request: the bell already holds the message.
+    queue_mail(subject, message_zh, [u.email for u in users if u.email])
 
 
 def unit_users(unit_id):
@@ -561,7 +562,7 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
     kind = check_upload(upload)
     name = safe_name(upload.name)
     upload.name = name
-    evidence = Evidence.objects.create(
+    evidence = Evidence(
         submission=submission,
         file=upload,
         original_name=name,
@@ -570,6 +571,8 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
         description=(description or "")[:200],
         uploaded_by=by,
     )
+    evidence._history_user = by  # the audit row (Evidence.history), also from the API
+    evidence.save()
     return evidence
 
 
@@ -577,5 +580,6 @@ def add_evidence(submission: Submission, upload, *, by, description: str = ""):
 def remove_evidence(evidence, *, by):
     policy.require(policy.can_edit(by, evidence.submission), "remove_evidence")
     stored = evidence.file
+    evidence._history_user = by  # the audit row of the deletion keeps the file's name and who
     evidence.delete()
     transaction.on_commit(lambda: stored.delete(save=False))

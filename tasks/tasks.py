@@ -123,3 +123,7 @@ def _late_list_message(period, units):
         "count": len(units),
         "units": enumeration(unit.short_name for unit in units),
     }
+
+
+# The notification e-mail job lives beside the rest of the mail code.
+from tasks.mail import send_notification_mail  # noqa: E402, F401

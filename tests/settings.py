@@ -4,7 +4,27 @@ The database is whatever DATABASE_URL says (PostgreSQL in CI, SQLite otherwise).
 drive a real Celery worker switch eager mode off themselves.
 """
 
-from portal.settings import *  # noqa: F403
+import os
+import re
+from pathlib import Path
+
+# The suite does not depend on the caller's environment: every variable the portal documents
+# (.env.example) is dropped before the settings are read, except the two that choose the test
+# services (PostgreSQL and Redis, see README.md). Without this a CELERY_BROKER_URL left in a shell
+# would win over the broker a test sets (Celery reads that variable first), a DEBUG=false would
+# change every page, and so on. Worker processes the tests start inherit the cleaned environment.
+KEPT_VARIABLES = {"DATABASE_URL", "REDIS_URL"}
+DOCUMENTED_VARIABLES = set(
+    re.findall(
+        r"^([A-Z][A-Z0-9_]*)=",
+        (Path(__file__).resolve().parent.parent / ".env.example").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+)
+for _name in DOCUMENTED_VARIABLES - KEPT_VARIABLES:
+    os.environ.pop(_name, None)
+
+from portal.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -107,11 +107,12 @@ def test_failures_on_the_page_and_the_api_add_up(client, api_client, reporter):
 
 def test_the_client_address_is_remote_addr_unless_behind_our_proxy(settings):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 172.16.0.9")
-    settings.BEHIND_PROXY = False
+    settings.BEHIND_PROXY, settings.TRUSTED_PROXIES = False, ["10.0.0.1"]
     assert client_ip(request) == "10.0.0.1"
     settings.BEHIND_PROXY = True  # only the address our proxy appended counts, not what the client wrote
     assert client_ip(request) == "172.16.0.9"
-    assert client_ip(RequestFactory().get("/", HTTP_X_FORWARDED_FOR="not-an-address")) is None
+    proxied = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")
+    assert client_ip(proxied) is None
 
 
 # --- the office's lock-out page ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from portal.management.commands.backup import MANIFEST, require_tool, sha256_of
+from portal.management.commands.backup import MANIFEST, require_tool, sha256_of, sign_manifest
 from targets.loader import load_plan
 from tasks import services
 from tests.conftest import make_user
@@ -281,7 +281,7 @@ def fake_backup(folder: Path, members=()) -> Path:
         "migrations": {},
         "files": files,
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / MANIFEST).write_text(json.dumps(sign_manifest(manifest)), encoding="utf-8")
     return folder
 
 
@@ -320,7 +320,7 @@ def test_a_backup_from_the_other_kind_of_database_is_refused(tmp_path, media_roo
     folder = fake_backup(tmp_path / "backup")
     manifest = json.loads((folder / MANIFEST).read_text())
     manifest["database"]["vendor"] = "sqlite" if ON_POSTGRESQL else "postgresql"
-    (folder / MANIFEST).write_text(json.dumps(manifest))
+    (folder / MANIFEST).write_text(json.dumps(sign_manifest(manifest)))
     with pytest.raises(CommandError, match="当前配置的数据库是"):
         call_command("restore", str(folder), "--yes", stdout=io.StringIO())
 

@@ -240,10 +240,11 @@ def test_a_period_chosen_by_id_sets_the_as_of_date_of_every_figure(client, data,
     assert f'<option value="{period(2022, 4).pk}" selected>' in html
 
 
-def test_a_bad_or_not_yet_rolled_up_period_falls_back_with_a_message(client, data, office):
+def test_a_bad_or_not_yet_rolled_up_period_is_a_404_or_falls_back_with_a_message(client, data, office):
     client.force_login(office)
-    html = html_of(client, DASHBOARD, period="not-a-number")
-    assert "所选报送期不存在，已显示默认报送期。" in html and "截至2025年第4季度" in html
+    for bad in ("not-a-number", "999999"):  # never cached: a 404 page in Chinese
+        response = client.get(DASHBOARD, {"period": bad})
+        assert response.status_code == 404 and "所选报送期不存在" in response.content.decode()
     TargetSnapshot.objects.filter(period=period(2025, 4)).delete()
     html = html_of(client, DASHBOARD)
     assert "截至2025年第3季度" in html and "所选报送期" not in html

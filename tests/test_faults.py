@@ -73,21 +73,33 @@ def committed_plan(django_db_blocker):
 # A broker of our own ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def bound_socket(port: int = 0) -> socket.socket:
+    """A socket bound to 127.0.0.1:``port`` but not listening: the port is ours (nobody else can
+    take it) and a client connecting to it is refused, as it is by a stopped Redis."""
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", port))
+    return holder
 
 
 class RedisServer:
-    """A redis-server process on a port of its own, which the test can stop and start again."""
+    """A redis-server process on a port of its own, which the test can stop and start again.
+
+    While the server is stopped the test keeps the port bound (``bound_socket``): another
+    process cannot take it in between, so "stopped" always means "connection refused" and the
+    restart gets the same port.
+    """
 
     def __init__(self):
-        self.port = free_port()
+        self.holder = bound_socket()
+        self.port = self.holder.getsockname()[1]
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
 
     def start(self):
+        if self.holder is not None:
+            self.holder.close()
+            self.holder = None
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", *NO_PERSISTENCE],
             stdout=subprocess.DEVNULL,
@@ -102,11 +114,19 @@ class RedisServer:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
-    def stop(self):
+    def stop(self, *, hold=True):
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+        if hold and self.holder is None:
+            self.holder = bound_socket(self.port)
+
+    def close(self):
+        self.stop(hold=False)
+        if self.holder is not None:
+            self.holder.close()
+            self.holder = None
 
     def client(self):
         import redis
@@ -141,7 +161,7 @@ def broker():
     finally:
         forget_broker_connections()
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
-        server.stop()
+        server.close()
 
 
 def database_url_for_other_processes() -> str:
@@ -152,7 +172,7 @@ def database_url_for_other_processes() -> str:
 
 
 @contextmanager
-def celery_worker(broker_url: str, log: Path):
+def celery_worker(broker_url: str, log: Path, **extra_env):
     """A real worker process on the test database, as production runs it (one process, solo)."""
     env = {
         **os.environ,
@@ -160,6 +180,7 @@ def celery_worker(broker_url: str, log: Path):
         "DATABASE_URL": database_url_for_other_processes(),
         "CELERY_BROKER_URL": broker_url,
         "REDIS_URL": broker_url,
+        **extra_env,
     }
     with open(log, "w") as output:
         process = subprocess.Popen(
@@ -285,32 +306,36 @@ def snapshot_rows():
     )
 
 
-def test_a_rollup_whose_worker_was_killed_is_failed_by_the_sweeper_and_the_next_run_is_right():
+def test_a_rollup_whose_worker_was_killed_is_requeued_by_the_sweeper_and_the_next_run_is_right():
     plan = current_plan()
     approved_figure("rst", 2022, 1, "T09", value=D(40000))
     rollup(plan)
     # A second figure is approved; its roll-up's worker is killed (SIGKILL) mid-run: the run's
-    # transaction is rolled back, so the snapshots are the old ones and the row says "running".
+    # transaction is rolled back, so the snapshots are the old ones, the row says "running" and
+    # its heartbeat stopped long ago.
     approved_figure("rst", 2023, 2, "T09", value=D(50000))
     q2 = Period.objects.get(year=2023, quarter=2)
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
     stuck = RollupRun.objects.create(
         plan=plan,
         from_period=q2,
         trigger=RunTrigger.APPROVAL,
         status=RunStatus.RUNNING,
-        started_at=timezone.now() - datetime.timedelta(hours=1),
+        started_at=an_hour_ago,
+        heartbeat_at=an_hour_ago,
+        attempts=1,
     )
     assert TargetSnapshot.objects.get(target__code="T09", period__year=2023, period__quarter=4).actual == D(
         40000
     )
 
-    assert report_services.sweep() == {"failed_stale": 1, "executed": 1}
+    assert report_services.sweep() == {"requeued": 1, "failed": 0, "executed": 1}
 
     stuck.refresh_from_db()
-    assert stuck.status == RunStatus.FAILED and stuck.finished_at is not None
-    assert "工作进程中断" in stuck.error
-    again = RollupRun.objects.exclude(pk=stuck.pk).get()
-    assert (again.status, again.from_period, again.trigger) == (RunStatus.SUCCEEDED, q2, RunTrigger.APPROVAL)
+    # The same run, carried out again: no second row, the same periods and trigger.
+    assert RollupRun.objects.get() == stuck
+    assert (stuck.status, stuck.from_period, stuck.trigger) == (RunStatus.SUCCEEDED, q2, RunTrigger.APPROVAL)
+    assert stuck.attempts == 2 and stuck.finished_at is not None
     assert TargetSnapshot.objects.get(target__code="T09", period__year=2023, period__quarter=4).actual == D(
         90000
     )
@@ -322,10 +347,15 @@ def test_a_rollup_whose_worker_was_killed_is_failed_by_the_sweeper_and_the_next_
 def test_a_run_that_is_only_slow_is_left_alone_by_the_sweeper():
     plan = current_plan()
     open_period()
+    # Started an hour ago, but its worker still beats: a long run, not a dead one.
     busy = RollupRun.objects.create(
-        plan=plan, trigger=RunTrigger.MANUAL, status=RunStatus.RUNNING, started_at=timezone.now()
+        plan=plan,
+        trigger=RunTrigger.MANUAL,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(hours=1),
+        heartbeat_at=timezone.now(),
     )
-    assert report_services.sweep() == {"failed_stale": 0, "executed": 0}
+    assert report_services.sweep() == {"requeued": 0, "failed": 0, "executed": 0}
     busy.refresh_from_db()
     assert busy.status == RunStatus.RUNNING
 

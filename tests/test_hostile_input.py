@@ -713,16 +713,22 @@ def test_nul_characters_sent_to_the_api_are_refused(api_client, submission, repo
     assert saved(submission) == before
 
 
-def test_nul_characters_in_comments_and_descriptions_are_dropped_on_the_pages_and_in_the_api(
+def test_nul_characters_in_comments_and_descriptions_are_refused_on_the_pages_and_in_the_api(
     client, api_client, submission, reporter, approver, office
 ):
+    """A NUL anywhere in a request is refused before any view (portal.security.NulByteMiddleware)."""
     services.submit_submission(submission, by=approver)
     client.force_login(office)
-    client.post(reverse("tasks:submission_return", args=[submission.pk]), {"comment": "请补充\x00佐证材料"})
+    refused = client.post(
+        reverse("tasks:submission_return", args=[submission.pk]), {"comment": "请补充\x00佐证材料"}
+    )
+    assert refused.status_code == 400 and "空字符" in html(refused)
     submission.refresh_from_db()
-    assert (submission.status, submission.review_comment) == (SubmissionStatus.RETURNED, "请补充佐证材料")
+    assert (submission.status, submission.review_comment) == (SubmissionStatus.SUBMITTED, "")
+    services.return_submission(submission, by=office, comment="请补充佐证材料")
+    files = Evidence.objects.filter(submission=submission).count()
     client.force_login(reporter)
-    client.post(
+    page = client.post(
         reverse("tasks:evidence_upload", args=[submission.pk]),
         {"file": SimpleUploadedFile("签到表.pdf", PDF), "description": "签到\x00表"},
     )
@@ -732,12 +738,12 @@ def test_nul_characters_in_comments_and_descriptions_are_dropped_on_the_pages_an
         {"file": SimpleUploadedFile("照片.pdf", PDF), "description": "照片\x00"},
         format="multipart",
     )
-    assert api.status_code == 201
-    descriptions = set(Evidence.objects.filter(submission=submission).values_list("description", flat=True))
-    assert {"签到表", "照片"} <= descriptions
+    assert (page.status_code, api.status_code) == (400, 400)
+    assert "空字符" in api.json()["detail"]
+    assert Evidence.objects.filter(submission=submission).count() == files
 
 
-def test_nul_characters_in_a_return_comment_sent_to_the_api_are_dropped(
+def test_nul_characters_in_a_return_comment_sent_to_the_api_are_refused(
     api_client, submission, approver, office
 ):
     services.submit_submission(submission, by=approver)
@@ -747,17 +753,18 @@ def test_nul_characters_in_a_return_comment_sent_to_the_api_are_dropped(
         f"/api/v1/submissions/{submission.pk}/return/", {"comment": "数据\x00有误"}, format="json"
     )
 
-    assert response.status_code == 200
-    assert response.json()["review_comment"] == "数据有误"
+    assert response.status_code == 400
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED
 
 
-def test_an_extension_for_a_unit_code_with_a_nul_is_a_404(client, period, office):
+def test_an_extension_for_a_unit_code_with_a_nul_is_refused(client, period, office):
     client.force_login(office)
     response = client.post(
         reverse("tasks:extension_create", args=[period.pk]),
         {"unit": "jyt\x00", "deadline": "2024-12-31", "reason": "抗灾"},
     )
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert not period.extensions.exists()
 
 

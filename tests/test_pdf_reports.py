@@ -296,11 +296,23 @@ def test_a_second_request_reuses_the_queued_run(dataset):
     assert ReportRun.objects.count() == 3
 
 
-def test_a_run_whose_worker_died_does_not_block_a_new_request(dataset):
+def test_a_run_whose_worker_died_is_taken_back_by_a_new_request(
+    dataset, settings, django_capture_on_commit_callbacks
+):
     plan = current_plan()
     stuck, _created = request_report(plan, kind=ReportKind.MIDTERM, cutoff=MIDTERM_CUTOFF)
+    four_minutes_ago = timezone.now() - datetime.timedelta(minutes=4)
     ReportRun.objects.filter(pk=stuck.pk).update(
-        status=RunStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(minutes=31)
+        status=RunStatus.RUNNING, started_at=four_minutes_ago, heartbeat_at=four_minutes_ago, attempts=1
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # eager here: the job runs at once
+        again, created = request_report(plan, kind=ReportKind.MIDTERM, cutoff=MIDTERM_CUTOFF)
+    assert (again.pk, created) == (stuck.pk, False)
+    stuck.refresh_from_db()
+    assert stuck.status == RunStatus.SUCCEEDED and stuck.attempts == 2
+    # After its last try a dead run is failed, and a new request starts a new run.
+    ReportRun.objects.filter(pk=stuck.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=four_minutes_ago, attempts=settings.JOB_MAX_ATTEMPTS
     )
     fresh, created = request_report(plan, kind=ReportKind.MIDTERM, cutoff=MIDTERM_CUTOFF)
     assert created and fresh.pk != stuck.pk
@@ -433,23 +445,23 @@ def test_the_api_shows_progress_and_the_download_link_of_a_finished_run(dataset,
 
 
 def test_a_report_queued_while_the_broker_was_down_is_rendered_by_the_sweeper(monkeypatch):
-    """The sweeper (beat, every 5 minutes) renders report runs that were never delivered."""
+    """The sweeper (beat, every 2 minutes) renders report runs that were never delivered."""
     import datetime as dt
 
     from django.utils import timezone
 
-    from reports import report_jobs, services
+    from reports import jobs, services
     from reports.choices import ReportKind, RunStatus
     from reports.models import ReportRun
     from tasks.selectors import current_plan
 
     rendered = []
-    monkeypatch.setattr(report_jobs, "execute_report", lambda run_id: rendered.append(run_id) or run_id)
+    monkeypatch.setattr(jobs, "execute", lambda kind, run_id, **fields: rendered.append(run_id) or run_id)
     plan = current_plan()
     old = ReportRun.objects.create(plan=plan, kind=ReportKind.MIDTERM, cutoff=dt.date(2023, 12, 31))
     ReportRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
     ReportRun.objects.create(plan=plan, kind=ReportKind.FINAL, cutoff=dt.date(2025, 12, 31))  # just queued
-    assert services.sweep_reports() == 1
+    assert services.sweep_reports() == {"requeued": 0, "failed": 0, "executed": 1}
     assert rendered == [old.pk]
     assert ReportRun.objects.filter(status=RunStatus.QUEUED).count() == 2  # (the stub renders nothing)
 

@@ -80,7 +80,7 @@ def test_with_the_broker_down_the_approval_saves_and_the_rollup_waits(
     assert run.status == RunStatus.QUEUED
     assert not TargetSnapshot.objects.exists()
     # The broker is back: the sweeper (beat) runs what was queued.
-    assert services.sweep() == {"failed_stale": 0, "executed": 1}
+    assert services.sweep() == {"requeued": 0, "failed": 0, "executed": 1}
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
     assert TargetSnapshot.objects.filter(target__code="T12").exists()
@@ -95,22 +95,32 @@ def test_a_second_request_reuses_the_queued_run(broker_down):
     assert RollupRun.objects.count() == 1
 
 
-def test_a_run_whose_worker_died_is_failed_and_queued_again():
+def test_a_run_whose_worker_died_is_queued_again_and_failed_after_its_last_try(settings):
     from django.utils import timezone
 
     plan = current_plan()
     open_period()
+    two_hours_ago = timezone.now() - timezone.timedelta(hours=2)
+    # A row from before heartbeats (none written): its start time stands in.
     stuck = RollupRun.objects.create(
-        plan=plan,
-        trigger="manual",
-        status=RunStatus.RUNNING,
-        started_at=timezone.now() - timezone.timedelta(hours=2),
+        plan=plan, trigger="manual", status=RunStatus.RUNNING, started_at=two_hours_ago
     )
     result = services.sweep()
     stuck.refresh_from_db()
-    assert stuck.status == RunStatus.FAILED and "中断" in stuck.error
-    assert result["failed_stale"] == 1
-    assert RollupRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 1
+    assert result == {"requeued": 1, "failed": 0, "executed": 1}
+    assert stuck.status == RunStatus.SUCCEEDED and stuck.attempts == 1
+    # A run that lost its worker on every try is failed, with a message that says so.
+    dead = RollupRun.objects.create(
+        plan=plan,
+        trigger="manual",
+        status=RunStatus.RUNNING,
+        started_at=two_hours_ago,
+        heartbeat_at=two_hours_ago,
+        attempts=settings.JOB_MAX_ATTEMPTS,
+    )
+    assert services.sweep() == {"requeued": 0, "failed": 1, "executed": 0}
+    dead.refresh_from_db()
+    assert dead.status == RunStatus.FAILED and "工作进程中断" in dead.error and "重新发起" in dead.error
 
 
 def test_a_failed_rollup_is_recorded_with_its_error(monkeypatch):

@@ -71,7 +71,9 @@ def run_manage(*args, **env):
 
 
 def test_check_deploy_reports_no_issues_with_https_production_settings():
-    result = run_manage("check", "--deploy", SECURE_SSL="true", BEHIND_PROXY="true")
+    result = run_manage(
+        "check", "--deploy", SECURE_SSL="true", BEHIND_PROXY="true", TRUSTED_PROXIES="172.18.0.1"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
     assert "WARNINGS" not in result.stdout + result.stderr
@@ -99,7 +101,7 @@ def test_secure_ssl_turns_on_hsts_secure_cookies_and_the_redirect():
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    assert settings_with(SECURE_SSL="true", BEHIND_PROXY="true") == (
+    assert settings_with(SECURE_SSL="true", BEHIND_PROXY="true", TRUSTED_PROXIES="172.18.0.1") == (
         "True True True 31536000 True True ('HTTP_X_FORWARDED_PROTO', 'https')"
     )
     assert settings_with(SECURE_SSL="false", BEHIND_PROXY="false") == "False False False 0 False False None"

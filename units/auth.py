@@ -13,6 +13,7 @@ The receivers are connected when this module is imported (see units/admin.py).
 """
 
 import logging
+from datetime import timedelta
 
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
@@ -21,10 +22,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_ipv46_address
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, Sum
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -34,6 +35,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from portal.security import client_ip
 from units.models import AuthEvent, AuthEventKind, AuthSource
 from units.policy import directory_account_of, membership_of, refused_for_want_of_mapping
 
@@ -46,23 +48,6 @@ def lockout_message() -> str:
     return _("登录失败次数过多，账号已暂时锁定，请%(minutes)s分钟后再试或联系省纲要办解锁。") % {
         "minutes": settings.AXES_COOLOFF_MINUTES
     }
-
-
-def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind our proxy the address it appended last.
-
-    Only the last X-Forwarded-For entry is trusted: the client can write anything before it.
-    """
-    address = request.META.get("REMOTE_ADDR")
-    if settings.BEHIND_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded and forwarded[-1]:
-            address = forwarded[-1]
-    try:
-        validate_ipv46_address(address or "")
-    except ValidationError:
-        return None
-    return address
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -161,15 +146,65 @@ def _on_locked_out(sender, request, username, ip_address, **kwargs):
 
 
 def locked_accounts():
-    """The (username, ip_address) pairs locked now, newest first, with their failure count."""
+    """What is locked now, newest first, with the failure count: (username, ip_address) pairs, and
+    addresses locked across user names (username empty, see ``AddressLimitBackend``)."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return (
-        AccessAttempt.objects.filter(attempt_time__gte=since)
-        .values("username", "ip_address")
+    recent = AccessAttempt.objects.filter(attempt_time__gte=since)
+    pairs = (
+        recent.values("username", "ip_address")
         .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last_attempt")
     )
+    addresses = (
+        recent.exclude(ip_address=None)
+        .values("ip_address")
+        .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_ADDRESS_FAILURE_LIMIT)
+    )
+    locked = list(pairs) + [{"username": "", **row} for row in addresses]
+    return sorted(locked, key=lambda row: row["last_attempt"], reverse=True)
+
+
+def address_failures(address: str) -> int:
+    """Failed log-ins from ``address`` within the cool-off, whatever the user names."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    total = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since).aggregate(
+        n=Sum("failures_since_start")
+    )["n"]
+    return total or 0
+
+
+class AddressLimitBackend:
+    """Refuse every log-in from an address that failed ``AXES_ADDRESS_FAILURE_LIMIT`` times within
+    the cool-off, across user names: one address trying many names (password spraying) is
+    stopped, as django-axes stops many tries of one name from one address.
+
+    First in AUTHENTICATION_BACKENDS: it answers nothing itself (None) unless the address is
+    locked; then it raises PermissionDenied (the failure is recorded like any other) and marks
+    the request so that django-axes' middleware, and the token endpoint, answer with the lock-out.
+    No ``get_user``: sessions are never tied to it (as django-axes' backend).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        address = client_ip(request)
+        if address is None or address_failures(address) < settings.AXES_ADDRESS_FAILURE_LIMIT:
+            return None
+        for marked in (request, getattr(request, "_request", None)):
+            if marked is not None:
+                marked.axes_locked_out = True
+        log.warning("auth refused: address %s locked across user names", address, extra={"ip": address})
+        raise PermissionDenied(lockout_message())
+
+
+@transaction.atomic
+def unlock_address(ip_address: str, *, by) -> int:
+    """Forget every failed log-in from ``ip_address`` (an address locked across user names)."""
+    removed = axes_reset(ip=ip_address)
+    if removed:
+        record_event(AuthEventKind.UNLOCKED, username="", actor=by)
+    return removed
 
 
 @transaction.atomic
@@ -186,11 +221,23 @@ def unlock_account(*, username: str, ip_address: str | None, by) -> int:
     return removed
 
 
+@transaction.atomic
 def issue_token(user, *, request) -> Token:
-    """The user's API token, created if they have none; recorded as a token log-in."""
-    token, _created = Token.objects.get_or_create(user=user)
+    """A new API token for the user: each request for one replaces the previous key (which stops
+    working at once), so a key is never handed out twice. Recorded as a token log-in."""
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
     record_event(AuthEventKind.TOKEN_ISSUED, username=user.get_username(), request=request)
     return token
+
+
+def token_expires_at(token):
+    """When a token stops working: ``API_TOKEN_DAYS`` after it was issued."""
+    return token.created + timedelta(days=settings.API_TOKEN_DAYS)
+
+
+def token_expired(token, now=None) -> bool:
+    return (now or timezone.now()) >= token_expires_at(token)
 
 
 @transaction.atomic
@@ -202,6 +249,34 @@ def revoke_token(user, *, by) -> bool:
             AuthEventKind.TOKEN_REVOKED, username=user.get_username(), actor=by if by.pk != user.pk else None
         )
     return bool(deleted)
+
+
+# A token dies with the password it was obtained with, and with the account --------------------
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="units.auth.credentials_changing")
+def _note_credentials_change(sender, instance, update_fields=None, **kwargs):
+    """Before a user is saved: is their password changing, or the account being deactivated?"""
+    instance._revoke_tokens = False
+    if instance.pk is None or (
+        update_fields is not None and not {"password", "is_active"} & set(update_fields)
+    ):
+        return  # a new user has no token; a last_login update changes neither
+    stored = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if stored is not None and (
+        stored["password"] != instance.password or (stored["is_active"] and not instance.is_active)
+    ):
+        instance._revoke_tokens = True
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="units.auth.credentials_changed")
+def _revoke_tokens_on_credentials_change(sender, instance, created, **kwargs):
+    """A new password or a deactivated account: the API token stops working (a program using it
+    must obtain a new one with the new password)."""
+    if getattr(instance, "_revoke_tokens", False):
+        instance._revoke_tokens = False
+        if Token.objects.filter(user=instance).delete()[0]:
+            record_event(AuthEventKind.TOKEN_REVOKED, username=instance.get_username())
 
 
 class PortalModelBackend(ModelBackend):
@@ -230,6 +305,11 @@ class PortalTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if refused_for_want_of_mapping(token.user):
             raise exceptions.AuthenticationFailed(unmapped_message())
+        if token_expired(token):
+            raise exceptions.AuthenticationFailed(
+                _("API令牌已于 %(when)s 过期，请用用户名和密码重新获取（/api/v1/auth/token/）。")
+                % {"when": timezone.localtime(token_expires_at(token)).strftime("%Y-%m-%d %H:%M")}
+            )
         return (token.user, token)
 
 

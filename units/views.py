@@ -30,6 +30,7 @@ from units.auth import (
     lockout_message,
     revoke_token,
     unlock_account,
+    unlock_address,
     unmapped_message,
 )
 from units.models import AuthEvent
@@ -53,6 +54,7 @@ class LockoutListView(OfficeOnly, TemplateView):
             events=AuthEvent.objects.all()[:EVENTS_SHOWN],
             events_shown=EVENTS_SHOWN,
             axes_limit=settings.AXES_FAILURE_LIMIT,
+            address_limit=settings.AXES_ADDRESS_FAILURE_LIMIT,
             axes_minutes=settings.AXES_COOLOFF_MINUTES,
             **kwargs,
         )
@@ -72,6 +74,12 @@ class UnlockView(OfficeOnly, View):
         except ValidationError:
             ip_address = None
             username = ""
+        if not username and ip_address:  # an address locked across user names
+            if unlock_address(ip_address, by=request.user):
+                messages.success(request, _("已解锁地址 %(ip)s。") % {"ip": ip_address})
+            else:
+                messages.info(request, _("地址 %(ip)s 已不在锁定状态。") % {"ip": ip_address})
+            return redirect("accounts:lockout_list")
         if not username:
             messages.error(request, _("无效的请求。"))
             return redirect("accounts:lockout_list")

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports import report_jobs
+from reports import jobs, report_jobs
 from reports.models import ReportRun
 from reports.rollups import rollup
 from tasks.selectors import current_plan
@@ -29,7 +29,7 @@ def test_the_office_requests_a_report_sees_it_finish_and_downloads_it(
     browser, live_server, office, some_progress, monkeypatch
 ):
     # The request only queues the run, as with a real broker; the "worker" is called below.
-    monkeypatch.setattr(report_jobs, "enqueue", lambda run_id: True)
+    monkeypatch.setattr(jobs, "enqueue", lambda kind, run_id: True)
     browsing = Browsing(browser, live_server.url)
     try:
         page = browsing.log_in("office")

@@ -9,7 +9,12 @@ writes ``DIR/<YYYYmmdd-HHMMSS>/`` (``DIR`` defaults to ``DATA_DIR/backups``, i.e
   consistent copy made with SQLite's online backup API;
 - ``media.tar.gz``: everything under ``MEDIA_ROOT`` (evidence files, generated PDF reports);
 - ``manifest.json``: when, which database, the row counts of the key tables, the applied
-  migrations, and the size and SHA-256 of each file.
+  migrations, and the size and SHA-256 of each file; signed with this instance's SECRET_KEY
+  (``instance`` and ``signature``), so that ``restore`` refuses a backup made by another
+  instance, or a manifest recomputed after the files were changed, unless told otherwise.
+
+The backup holds everything, API token keys and sessions included: the folder is readable by
+its owner only (0700, files 0600).
 
 On PostgreSQL the row counts and the dump come from one snapshot (``pg_export_snapshot``), so the
 manifest describes exactly what the dump holds. The folder is written as ``<name>.partial`` and
@@ -21,6 +26,7 @@ changes anything. Messages are in Chinese and English: an operator's terminal ma
 
 import datetime
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -36,6 +42,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -150,6 +157,28 @@ def media_files(root: Path):
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def instance_id() -> str:
+    """This instance, as its backups name it: derived from SECRET_KEY, which it does not reveal."""
+    return salted_hmac("portal.backup.instance", "instance", algorithm="sha256").hexdigest()[:16]
+
+
+def manifest_signature(manifest: dict) -> str:
+    """HMAC (SECRET_KEY) of everything in the manifest but the signature itself."""
+    unsigned = {key: value for key, value in manifest.items() if key != "signature"}
+    canonical = json.dumps(unsigned, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return salted_hmac("portal.backup.manifest", canonical, algorithm="sha256").hexdigest()
+
+
+def sign_manifest(manifest: dict) -> dict:
+    manifest = {**manifest, "instance": instance_id()}
+    manifest["signature"] = manifest_signature(manifest)
+    return manifest
+
+
+def signed_by_this_instance(manifest: dict) -> bool:
+    return hmac.compare_digest(str(manifest.get("signature") or ""), manifest_signature(manifest))
+
+
 def describe_counts(counts: dict) -> list:
     return [f"  {text}: {'—' if counts.get(key) is None else counts[key]}" for key, _m, text in KEY_TABLES]
 
@@ -172,9 +201,14 @@ class Command(BaseCommand):
         if vendor not in ("postgresql", "sqlite"):
             raise CommandError(f"不支持的数据库类型：{vendor}。 (Unsupported database: {vendor}.)")
         started = timezone.localtime()
-        folder = self._new_folder(Path(options["output"]), started)
+        output = Path(options["output"])
+        if not output.exists():
+            output.mkdir(parents=True, mode=0o700)
+        folder = self._new_folder(output, started)
         partial = folder.with_name(folder.name + ".partial")
-        partial.mkdir(parents=True)
+        partial.mkdir(mode=0o700)
+        partial.chmod(0o700)  # whatever the umask: token keys and sessions are in there
+        umask = os.umask(0o077)  # pg_dump, tar and the manifest: owner-only files
         try:
             if vendor == "postgresql":
                 database_file, counts = self._dump_postgresql(partial / PG_DUMP_FILE)
@@ -185,26 +219,32 @@ class Command(BaseCommand):
                 name: {"bytes": (partial / name).stat().st_size, "sha256": sha256_of(partial / name)}
                 for name in (database_file, MEDIA_FILE)
             }
-            manifest = {
-                "format": FORMAT,
-                "created_at": started.isoformat(timespec="seconds"),
-                "database": {
-                    "vendor": vendor,
-                    "name": str(connection.settings_dict["NAME"]),
-                    "file": database_file,
-                },
-                "media": {"file": MEDIA_FILE, **media},
-                "counts": counts,
-                "migrations": applied_migrations(),
-                "files": files,
-            }
+            manifest = sign_manifest(
+                {
+                    "format": FORMAT,
+                    "created_at": started.isoformat(timespec="seconds"),
+                    "database": {
+                        "vendor": vendor,
+                        "name": str(connection.settings_dict["NAME"]),
+                        "file": database_file,
+                    },
+                    "media": {"file": MEDIA_FILE, **media},
+                    "counts": counts,
+                    "migrations": applied_migrations(),
+                    "files": files,
+                }
+            )
             (partial / MANIFEST).write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
+            for path in partial.iterdir():
+                path.chmod(0o600)
             partial.rename(folder)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+        finally:
+            os.umask(umask)
         self.stdout.write("\n".join(describe_counts(counts)))
         self.stdout.write(
             f"  媒体文件 media files: {media['files']}（{media['bytes']} 字节 bytes）\n"

@@ -2,9 +2,11 @@
 
     python manage.py restore var/backups/20261128-023000 [--yes]    (make restore BACKUP=… [YES=1])
 
-1. Reads ``PATH/manifest.json`` and checks the size and SHA-256 of every file it lists, and that
-   the media archive holds only plain files and folders: a damaged or altered backup is refused
-   before anything changes.
+1. Reads ``PATH/manifest.json``, checks that this instance signed it (its SECRET_KEY; a backup
+   of another instance, or a manifest recomputed after a file was changed, is refused unless
+   ``--force-other-instance``), checks the size and SHA-256 of every file it lists, and that the
+   media archive holds only plain files and folders with relative paths inside MEDIA_ROOT: a
+   damaged or altered backup is refused before anything changes.
 2. Without ``--yes``, refuses a target that already holds data (rows in the key tables, or files
    in ``MEDIA_ROOT``): a restore replaces it.
 3. Restores the database: PostgreSQL with ``pg_restore --clean --if-exists --no-owner`` into the
@@ -35,12 +37,14 @@ from portal.management.commands.backup import (
     MANIFEST,
     describe_counts,
     existing_tables,
+    instance_id,
     libpq_environment,
     media_files,
     require_tool,
     row_counts,
     run_client,
     sha256_of,
+    signed_by_this_instance,
 )
 
 VENDOR_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
@@ -91,10 +95,39 @@ def verify_files(folder: Path, manifest: dict) -> None:
             )
 
 
+def check_instance(manifest: dict, *, force: bool) -> None:
+    """The backup was made, and its manifest written, by this instance (its SECRET_KEY)."""
+    if force or signed_by_this_instance(manifest):
+        return
+    if manifest.get("instance") not in (None, instance_id()):
+        raise CommandError(
+            "这份备份来自另一个平台实例（SECRET_KEY 不同），未做任何恢复。确需把它恢复到本实例时"
+            "（如迁移服务器），请加 --force-other-instance 重新运行。"
+            " (This backup was made by another instance of the portal (another SECRET_KEY); nothing"
+            " restored. Run again with --force-other-instance if you really mean to move it here.)"
+        )
+    raise CommandError(
+        "manifest.json 的签名无效：备份清单被改动过，或备份不是本实例生成的，未做任何恢复。"
+        "确认备份可信后可加 --force-other-instance 重新运行。"
+        " (manifest.json is not signed by this instance: it was altered, or another instance wrote"
+        " it; nothing restored. Run again with --force-other-instance only for a backup you trust.)"
+    )
+
+
 def check_archive(archive: Path, root: Path) -> None:
     """Refuse absolute paths, ``..``, links and devices before anything is unpacked."""
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar.getmembers():
+            # tarfile's data filter would quietly strip a leading "/": an absolute path is refused.
+            if (
+                member.name.startswith(("/", "\\"))
+                or Path(member.name).is_absolute()
+                or ":" in member.name[:3]
+            ):
+                raise CommandError(
+                    f"媒体归档中的 {member.name} 是绝对路径，未做任何恢复。"
+                    f" ({member.name} in the media archive is an absolute path; nothing restored.)"
+                )
             if not (member.isfile() or member.isdir()):
                 raise CommandError(
                     f"媒体归档中的 {member.name} 不是普通文件，未做任何恢复。"
@@ -120,12 +153,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes", action="store_true", help="确认用备份替换目标数据库和媒体文件中已有的数据"
         )
+        parser.add_argument(
+            "--force-other-instance",
+            action="store_true",
+            help="恢复另一个实例（SECRET_KEY 不同）生成的备份，如迁移服务器时",
+        )
 
     def handle(self, *args, **options):
         folder = Path(options["path"])
         if folder.name == MANIFEST:
             folder = folder.parent
         manifest = read_manifest(folder)
+        check_instance(manifest, force=options["force_other_instance"])
         verify_files(folder, manifest)
         media_root = Path(settings.MEDIA_ROOT)
         archive = folder / manifest["media"]["file"]
