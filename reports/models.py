@@ -290,6 +290,14 @@ class ReportRun(JobRun):
         help_text=_("按该日结束时已审核通过的数据生成；留空为生成时"),
     )
     next_steps = models.TextField(_("下一步工作安排"), blank=True)
+    # The office's own text beside what the data says (总体评价, 存在的问题), and how the report is
+    # issued. A final (定稿) has every office section written; a draft carries 征求意见稿 on
+    # every page. A new version is a new run: none overwrites another.
+    overall = models.TextField(_("总体评价（省纲要办意见）"), blank=True)
+    problems = models.TextField(_("存在的问题（省纲要办意见）"), blank=True)
+    addressee = models.CharField(_("主送机关"), max_length=100, blank=True)
+    document_number = models.CharField(_("文号"), max_length=50, blank=True)
+    final = models.BooleanField(_("定稿"), default=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("申请人"),

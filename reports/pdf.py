@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -80,6 +80,16 @@ def freeze(run):
             next_steps=run.next_steps,
             knowledge_date=run.knowledge_date,
             previous=previous_version(run),
+            office={
+                "overall": run.overall,
+                "problems": run.problems,
+                "addressee": run.addressee,
+                "document_number": run.document_number,
+                "final": run.final,
+                "issued_on": timezone.localtime(run.created_at).date().isoformat()
+                if run.created_at
+                else None,
+            },
         )
     return snapshot, report_data.checksum(snapshot)
 
@@ -530,24 +540,22 @@ def layout(kind):
             ("problems", _("存在的主要问题"), "problems"),
             ("next", _("下一步工作安排"), "next_steps"),
         ]
-    if kind == ReportKind.FINAL:
-        return [
-            ("overview", _("总体情况"), "overview"),
-            ("targets", _("目标指标最终完成情况"), "targets"),
-            ("tasks", _("重点任务完成情况"), "initiatives"),
-            ("support", _("保障措施落实情况"), "support"),
-            ("units", _("各单位工作情况"), "unit_summary"),
-            ("problems", _("存在的主要问题"), "problems"),
-            ("next", _("下一步工作安排"), "next_steps"),
-        ]
-    return [
-        ("overview", _("总体情况"), "overview"),
-        ("targets", _("主要目标指标完成情况"), "targets"),
-        ("tasks", _("重点任务推进情况"), "initiatives"),
+    # 中期评估报告 and 总结评估报告: how the evaluation was done, the overall judgement (computed
+    # from the data, plus the office's paragraph), then the evidence, the problems and next steps.
+    sections = [
+        ("method", _("评估工作开展情况"), "method"),
+        ("judgement", _("总体评价"), "judgement"),
+        ("targets", _("目标指标完成情况"), "targets"),
+        (
+            "tasks",
+            _("重点任务完成情况") if kind == ReportKind.FINAL else _("重点任务推进情况"),
+            "initiatives",
+        ),
         ("support", _("保障措施落实情况"), "support"),
-        ("problems", _("存在的主要问题"), "problems"),
-        ("next", _("下一步工作安排"), "next_steps"),
     ]
+    if kind == ReportKind.FINAL:
+        sections.append(("units", _("各成员单位任务完成情况"), "unit_summary"))
+    return [*sections, ("problems", _("存在的问题"), "problems"), ("next", _("下一步工作"), "next_steps")]
 
 
 def annexes(kind):
@@ -609,6 +617,73 @@ def _changes(snapshot):
     }
 
 
+def _is_draft(snapshot):
+    """A mid-term or final evaluation report that the office has not finalised (征求意见稿)."""
+    office = snapshot.get("office") or {}
+    return snapshot["kind"] in (ReportKind.MIDTERM, ReportKind.FINAL) and not office.get("final")
+
+
+def evaluation_title(snapshot):
+    """关于《…》中期评估情况的报告, as the office issues an evaluation (other reports: their title)."""
+    kind = snapshot["kind"]
+    if kind not in (ReportKind.MIDTERM, ReportKind.FINAL):
+        return snapshot["title"]
+    what = _("中期评估") if kind == ReportKind.MIDTERM else _("总结评估")
+    return _("关于《%(plan)s》%(what)s情况的报告") % {"plan": snapshot["plan"]["name"], "what": what}
+
+
+def overall_verdict(on_pace_share, thresholds):
+    """The overall judgement of the targets, by the office's own thresholds: the share of judged
+    targets achieved or at least on track against 正常 (0.95) and 滞后 (0.80)."""
+    if on_pace_share is None:
+        return _("目标指标尚无可判定的数据，暂不作总体判断")
+    if on_pace_share >= Decimal(thresholds["on_track"]):
+        return _("目标指标总体进展符合预期")
+    if on_pace_share >= Decimal(thresholds["behind"]):
+        return _("目标指标总体进展基本符合预期，部分指标滞后")
+    return _("目标指标总体进展滞后于预期，多数指标未达到序时进度")
+
+
+def _judgement(snapshot, rows, summary, compliance):
+    """总体评价 computed from the frozen data: targets by status, the measures' progress and the
+    units' reporting, each with its share."""
+    counts = {c["cls"]: c["n"] for c in summary}
+    judged = sum(n for cls, n in counts.items() if cls not in ("no_data", "no_baseline"))
+    on_pace = sum(counts.get(cls, 0) for cls in ("achieved", "ahead", "on_track"))
+    share = (Decimal(on_pace) / Decimal(judged)) if judged else None
+    lines = Counter()
+    for i in snapshot["initiatives"]:
+        for status, n in (i.get("lines_by_status") or {}).items():
+            lines[status] += n
+    line_total = sum(lines.values())
+    measure_parts = [
+        _("%(label)s %(share)s") % {"label": m.label, "share": rate(lines.get(m.value, 0), line_total, 0)}
+        for m in MeasureStatus
+    ]
+    totals = compliance["totals"]
+    return {
+        "targets": len(rows),
+        "judged": judged,
+        "on_pace": on_pace,
+        "on_pace_share": percent(share, 0) if share is not None else "—",
+        "verdict": overall_verdict(share, snapshot["thresholds"]),
+        "by_status": [(c["label"], c["n"], rate(c["n"], len(rows), 0)) for c in summary if c["n"]],
+        "line_total": line_total,
+        "measures": "，".join(measure_parts) if line_total else "",
+        "on_time_rate": totals.get("rate", "—"),
+        "due": totals.get("due", 0),
+        "approved": totals.get("approved", 0),
+    }
+
+
+def _lagging_by_owner(lagging):
+    """[(owning unit, [rows])] of the lagging targets, for 下一步工作."""
+    by_owner = {}
+    for row in lagging:
+        by_owner.setdefault(row["owner"], []).append(row)
+    return list(by_owner.items())
+
+
 def report_context(snapshot: dict) -> dict:
     """Everything the layouts need, computed from the snapshot alone."""
     kind = snapshot["kind"]
@@ -668,7 +743,16 @@ def report_context(snapshot: dict) -> dict:
         "class_colors": CLASS_COLORS,
         "measure_legend": [(m.label, charts.MEASURE_STATUS_COLORS[m.value]) for m in MeasureStatus],
         "plan_issued": date_text(snapshot["plan"]["issued_on"]),
-        "header_css": css_string(snapshot["kind_label"]),
+        "header_css": css_string(
+            snapshot["kind_label"] + (_("（征求意见稿）") if _is_draft(snapshot) else "")
+        ),
+        "evaluation": kind in (ReportKind.MIDTERM, ReportKind.FINAL),
+        "draft": _is_draft(snapshot),
+        "office": snapshot.get("office") or {},
+        "issued_text": date_text(snapshot["office"]["issued_on"]) if snapshot.get("office") else "",
+        "report_title": evaluation_title(snapshot),
+        "judgement": _judgement(snapshot, rows, summary, compliance),
+        "next_by_owner": _lagging_by_owner([r for r in rows if r["lagging"]]),
         "header_right_css": css_string(_("数据截止日期：%(date)s") % {"date": date_text(snapshot["cutoff"])}),
         "footer_css": page_footer_css(),
         "now_year": as_of["key"] // 10 if as_of else None,

@@ -118,7 +118,15 @@ def _quarter_index(period):
 
 
 def build_snapshot(
-    *, plan, kind, cutoff: datetime.date, period=None, next_steps="", knowledge_date=None, previous=None
+    *,
+    plan,
+    kind,
+    cutoff: datetime.date,
+    period=None,
+    next_steps="",
+    knowledge_date=None,
+    previous=None,
+    office=None,
 ) -> dict:
     """Everything the report of ``kind`` shows, as of ``cutoff``, as a compact plain dict.
 
@@ -139,7 +147,7 @@ def build_snapshot(
         "kind": kind.value,
         "kind_label": str(kind.label),
         "title": title,
-        "issuer": _("省全民科学素质纲要实施工作办公室"),
+        "issuer": _("青海省全民科学素质纲要实施工作办公室"),
         "author": _("省纲要办"),
         "plan": {
             "name": plan.name,
@@ -154,6 +162,15 @@ def build_snapshot(
         "periods": [_period_entry(p) for p in shown],
         "window": [_period_entry(p) for p in window],
         "next_steps": (next_steps or "").strip(),
+        # The office's sections and how the report is issued (ReportRun's fields, see report_jobs).
+        "office": {
+            "overall": (office or {}).get("overall", ""),
+            "problems": (office or {}).get("problems", ""),
+            "addressee": (office or {}).get("addressee", ""),
+            "document_number": (office or {}).get("document_number", ""),
+            "final": bool((office or {}).get("final")),
+            "issued_on": (office or {}).get("issued_on") or timezone.localdate().isoformat(),
+        },
         "thresholds": {k: dec(v) for k, v in vars(thresholds_for(plan)).items()},
     }
     structure = list(initiatives_with_structure(plan))
@@ -169,6 +186,10 @@ def build_snapshot(
         snapshot["funding"] = _funding(plan, as_of, data, periods)
     if kind in (ReportKind.MOBILISATION, ReportKind.FINAL):
         snapshot["unit_tasks"] = _unit_tasks(structure, as_of, detailed=kind == ReportKind.FINAL)
+    milestone_year = {ReportKind.MIDTERM: 2023, ReportKind.FINAL: 2025}.get(kind)
+    if milestone_year is not None:
+        found = Milestone.objects.filter(plan=plan, year=milestone_year).first()
+        snapshot["milestone"] = {"year": milestone_year, "evaluates": found.evaluates if found else ""}
     if kind == ReportKind.MOBILISATION:
         snapshot["milestones"] = [
             {"year": m.year, "name": m.name, "evaluates": m.evaluates}
@@ -433,6 +454,7 @@ def _initiatives(plan, structure, as_of, window, kind, *, with_measures):
             "code": initiative.code,
             "kind": initiative.kind,
             "label": initiative.label,
+            "number": initiative.number,
             "title": initiative.title,
             "aim": initiative.aim,
             "leads": _names(a for a in whole if a.role == AssignmentRole.LEAD),

@@ -24,7 +24,27 @@ from reports.models import ReportRun
 
 logger = logging.getLogger(__name__)
 
-NEXT_STEPS_MAX = 5000
+NEXT_STEPS_MAX = 5000  # characters of each office section (下一步工作, 总体评价, 存在的问题)
+# The office's parts of a report (ReportRun fields): its sections' text and how it is issued.
+OFFICE_TEXTS = ("overall", "problems")
+OFFICE_FIELDS = (*OFFICE_TEXTS, "addressee", "document_number", "final")
+
+
+def office_labels():
+    """The office sections as the report names them (for messages)."""
+    return {"overall": _("总体评价"), "problems": _("存在的问题"), "next_steps": _("下一步工作")}
+
+
+def clean_office(office) -> dict:
+    """The office's fields of a request, stripped of surrounding space (missing ones empty)."""
+    office = office or {}
+    cleaned = {name: str(office.get(name) or "").strip() for name in OFFICE_TEXTS}
+    cleaned["addressee"] = str(office.get("addressee") or "").strip()[:100]
+    cleaned["document_number"] = str(office.get("document_number") or "").strip()[:50]
+    cleaned["final"] = bool(office.get("final"))
+    return cleaned
+
+
 PENDING = jobs.PENDING
 # A run still queued after this long may have missed the broker: a repeated request sends it
 # again, and the sweep renders it (harmless: only one delivery can claim it).
@@ -35,7 +55,9 @@ def plan_start(plan) -> datetime.date:
     return datetime.date(plan.start_year, 1, 1)
 
 
-def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None, knowledge_date=None) -> dict:
+def check_request(
+    plan, *, kind, cutoff, period=None, next_steps="", today=None, knowledge_date=None, office=None
+) -> dict:
     """{field: Chinese message} of what is wrong with a report request (empty when fine).
 
     ``kind`` is the raw value; ``cutoff`` a date or None (unreadable); ``period`` a Period of
@@ -80,17 +102,42 @@ def check_request(plan, *, kind, cutoff, period=None, next_steps="", today=None,
             }
     if len(next_steps or "") > NEXT_STEPS_MAX:
         errors["next_steps"] = _("下一步工作安排不能超过 %(n)s 字。") % {"n": NEXT_STEPS_MAX}
+    office = clean_office(office)
+    labels = office_labels()
+    for name in OFFICE_TEXTS:
+        if len(office[name]) > NEXT_STEPS_MAX:
+            errors[name] = _("“%(section)s”不能超过 %(n)s 字（现有 %(len)s 字）。") % {
+                "section": labels[name],
+                "n": NEXT_STEPS_MAX,
+                "len": len(office[name]),
+            }
+    if office["final"]:
+        if kind not in (ReportKind.MIDTERM, ReportKind.FINAL):
+            errors["final"] = _("只有中期评估报告和总结评估报告需要定稿。")
+        else:
+            texts = {**office, "next_steps": (next_steps or "").strip()}
+            empty = [labels[name] for name in (*OFFICE_TEXTS, "next_steps") if not texts[name]]
+            if empty:
+                errors["final"] = _("定稿前请填写省纲要办的“%(sections)s”：定稿中不能留有待填写的内容。") % {
+                    "sections": "”“".join(empty)
+                }
     return errors
 
 
 def request_report(
-    plan, *, kind, cutoff, period=None, next_steps="", by=None, knowledge_date=None
+    plan, *, kind, cutoff, period=None, next_steps="", by=None, knowledge_date=None, office=None
 ) -> tuple[ReportRun, bool]:
     """(run, created): queue a report, or return the one already queued or running for the same
     report and cut-off (a second click must not render it twice). Raises ``ValidationError``
     with a dict of Chinese messages when the request is wrong; nothing is written then."""
     errors = check_request(
-        plan, kind=kind, cutoff=cutoff, period=period, next_steps=next_steps, knowledge_date=knowledge_date
+        plan,
+        kind=kind,
+        cutoff=cutoff,
+        period=period,
+        next_steps=next_steps,
+        knowledge_date=knowledge_date,
+        office=office,
     )
     if errors:
         raise ValidationError(errors)
@@ -124,6 +171,7 @@ def request_report(
                     next_steps=(next_steps or "").strip(),
                     knowledge_date=knowledge_date,
                     requested_by=by,
+                    **clean_office(office),
                 )
         except IntegrityError:
             # Another request queued the same report a moment ago: reuse it.

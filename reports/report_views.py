@@ -5,6 +5,8 @@ The list polls ``status.json`` of unfinished runs from ``static/js/report_progre
 inline script), so whoever requested a report sees it finish without reloading.
 """
 
+import datetime
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,7 +23,7 @@ from portal.mixins import PolicyRequiredMixin
 from reports import pdf
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun
-from reports.report_jobs import NEXT_STEPS_MAX, check_request, request_report
+from reports.report_jobs import NEXT_STEPS_MAX, OFFICE_FIELDS, check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
 from units import policy
@@ -42,7 +44,8 @@ class ReportRequestForm(forms.Form):
     )
     cutoff = forms.DateField(
         label=gettext_lazy("数据截止日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO dates: a browser's date field accepts nothing else (2026/12/07 showed empty)
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
             "required": gettext_lazy("请填写数据截止日期。"),
             "invalid": gettext_lazy("数据截止日期格式不正确，应为 2023-12-31 这样的日期。"),
@@ -72,6 +75,28 @@ class ReportRequestForm(forms.Form):
         help_text=gettext_lazy("写入报告“下一步工作安排”一节，随报告保存。"),
     )
 
+    overall = forms.CharField(
+        label=gettext_lazy("总体评价（省纲要办意见）"),
+        required=False,
+        max_length=NEXT_STEPS_MAX,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=gettext_lazy("写在报告“总体评价”一节系统计算的结论之后。"),
+    )
+    problems = forms.CharField(
+        label=gettext_lazy("存在的问题（省纲要办意见）"),
+        required=False,
+        max_length=NEXT_STEPS_MAX,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=gettext_lazy("写在各单位反映的问题和滞后指标之后。"),
+    )
+    addressee = forms.CharField(label=gettext_lazy("主送机关"), required=False, max_length=100)
+    document_number = forms.CharField(label=gettext_lazy("文号"), required=False, max_length=50)
+    final = forms.BooleanField(
+        label=gettext_lazy("定稿"),
+        required=False,
+        help_text=gettext_lazy("不勾选为征求意见稿（每页标注）；定稿须填写全部省纲要办意见。"),
+    )
+
     def __init__(self, *args, plan=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
@@ -89,6 +114,7 @@ class ReportRequestForm(forms.Form):
             period=cleaned.get("period"),
             next_steps=cleaned.get("next_steps") or "",
             knowledge_date=cleaned.get("knowledge_date"),
+            office={name: cleaned.get(name) for name in OFFICE_FIELDS},
         )
         for field, message in problems.items():
             self.add_error(field if field in self.fields else None, message)
@@ -123,6 +149,17 @@ def status_payload(run):
     }
 
 
+def default_request(plan):
+    """The form's first choice: the latest milestone evaluation whose year has ended (the final
+    evaluation once 2025 is over), cut off at its milestone's year end."""
+    today = timezone.localdate()
+    year = plan.end_year if plan is not None else today.year
+    if today <= datetime.date(year, 12, 31):
+        year = 2023  # the mid-term evaluation until the plan has ended
+    kind = ReportKind.FINAL if plan is not None and year == plan.end_year else ReportKind.MIDTERM
+    return {"kind": kind, "cutoff": datetime.date(year, 12, 31)}
+
+
 class ReportListView(ReportAccessMixin, TemplateView):
     """评估报告: the request form (office) and the runs with their progress and downloads."""
 
@@ -130,9 +167,7 @@ class ReportListView(ReportAccessMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         plan = current_plan()
-        form = kwargs.pop("form", None) or ReportRequestForm(
-            plan=plan, initial={"kind": ReportKind.MIDTERM, "cutoff": timezone.localdate()}
-        )
+        form = kwargs.pop("form", None) or ReportRequestForm(plan=plan, initial=default_request(plan))
         runs = list(ReportRun.objects.select_related("period", "requested_by")[:RUNS_SHOWN])
         return super().get_context_data(
             form=form,
@@ -156,6 +191,7 @@ class ReportListView(ReportAccessMixin, TemplateView):
                 next_steps=data.get("next_steps") or "",
                 by=request.user,
                 knowledge_date=data.get("knowledge_date"),
+                office={name: data.get(name) for name in OFFICE_FIELDS},
             )
         except DjangoValidationError as exc:
             for field, message_list in exc.message_dict.items():

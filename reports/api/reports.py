@@ -23,7 +23,7 @@ from portal.api import body_value
 from reports import pdf
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun
-from reports.report_jobs import check_request, request_report
+from reports.report_jobs import OFFICE_FIELDS, check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
 
@@ -52,6 +52,9 @@ class ReportRunSerializer(serializers.ModelSerializer):
             "kind_label",
             "cutoff",
             "knowledge_date",
+            "final",
+            "addressee",
+            "document_number",
             "period",
             "period_label",
             "next_steps",
@@ -109,6 +112,11 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 "period": serializers.IntegerField(required=False, allow_null=True),
                 "next_steps": serializers.CharField(required=False, allow_blank=True),
                 "knowledge_date": serializers.DateField(required=False, allow_null=True),
+                "overall": serializers.CharField(required=False, allow_blank=True),
+                "problems": serializers.CharField(required=False, allow_blank=True),
+                "addressee": serializers.CharField(required=False, allow_blank=True),
+                "document_number": serializers.CharField(required=False, allow_blank=True),
+                "final": serializers.BooleanField(required=False),
             },
         ),
         responses={202: ReportRunSerializer},
@@ -136,6 +144,17 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not isinstance(next_steps, str):
             errors["next_steps"] = _("下一步工作安排须为文字。")
             next_steps = ""
+        office = {}
+        for name in OFFICE_FIELDS:
+            value = data.get(name)
+            if name == "final":
+                if value not in (None, "", True, False, "true", "false"):
+                    errors["final"] = _("定稿须为 true 或 false。")
+                office["final"] = value in (True, "true")
+            elif value is not None and not isinstance(value, str):
+                errors[name] = _("须为文字。")
+            else:
+                office[name] = value or ""
         problems = check_request(
             plan,
             kind=kind,
@@ -143,6 +162,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             period=period,
             next_steps=next_steps,
             knowledge_date=knowledge_date,
+            office=office,
         )
         problems.update(errors)  # an unknown period is that, not a missing one
         if raw_cutoff not in (None, "") and cutoff is None:
@@ -158,6 +178,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 next_steps=next_steps,
                 by=request.user,
                 knowledge_date=knowledge_date,
+                office=office,
             )
         except DjangoValidationError as exc:  # the date changed between the two checks
             raise ValidationError(exc.message_dict) from exc
