@@ -100,10 +100,7 @@ def rolled_up(period) -> bool:
 def _period_entry(period):
     if period is None:
         return None
-    if period.is_baseline:
-        short = _("%(year)s基期") % {"year": period.year}
-    else:
-        short = f"{period.year}Q{period.quarter}"
+    short = str(period.axis_label)
     return {
         "key": period.key,
         "label": str(period.label),

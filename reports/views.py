@@ -162,10 +162,8 @@ def _heat_title(period, parts):
 
 
 def short_label(period):
-    """A period on a chart's axis: 2021基期, 2022Q1 …"""
-    if period.is_baseline:
-        return _("%(year)s基期") % {"year": period.year}
-    return f"{period.year}Q{period.quarter}"
+    """A period on a chart's axis (``Period.axis_label``: 22年Q2)."""
+    return period.axis_label
 
 
 def percent(share, places=1):

@@ -319,6 +319,14 @@ class Period(models.Model):
         return _("%(year)s年第%(q)s季度") % {"year": self.year, "q": self.quarter}
 
     @property
+    def axis_label(self):
+        """The period on a chart's axis, where space forces the glossary's short form: 22年Q2,
+        21年基期 (pages, the PDF's charts and their tables alike)."""
+        if self.is_baseline:
+            return _("%(yy)s年基期") % {"yy": f"{self.year % 100:02d}"}
+        return _("%(yy)s年Q%(q)s") % {"yy": f"{self.year % 100:02d}", "q": self.quarter}
+
+    @property
     def ends_on(self):
         """The quarter's last day."""
         month = self.quarter * 3

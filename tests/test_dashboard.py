@@ -464,7 +464,7 @@ def test_county_governments_are_counted_per_prefecture_with_the_list_on_the_regi
     shown = list(Period.objects.order_by("year", "quarter").values_list("pk", flat=True))
     cells = re.findall(r'<td class="hm-(\w+)" title="([^"]+)">([^<]*)</td>', xining)
     q2 = cells[shown.index(period(2024, 2).pk)]
-    assert q2 == ("missing", "2024Q2：已通过（逾期） 1，已提交 1，未报 5", "5")
+    assert q2 == ("missing", "24年Q2：已通过（逾期） 1，已提交 1，未报 5", "5")
     # the region page lists each of them
     html = html_of(client, reverse("reports:region_detail", args=["630100"]), period=period(2024, 2).pk)
     heatmap = html[html.index('id="compliance"') :]

@@ -95,8 +95,8 @@ def test_the_midterm_report_shows_every_target_with_its_value(dataset):
     assert run.pages == pages
     assert run.size == run.file.size
     text = squeeze(pdf_text(file_path(run)))
-    assert "青海省全民科学素质行动规划纲要实施方案（2021—2025年）中期评估报告" in text
-    assert "省全民科学素质纲要实施工作办公室" in text
+    assert "关于《青海省全民科学素质行动规划纲要实施方案（2021—2025年）》中期评估情况的报告" in text
+    assert "青海省全民科学素质纲要实施工作办公室" in text
     assert "数据截止日期：2023年12月31日" in text
     for name in Target.objects.filter(plan=current_plan()).values_list("name", flat=True):
         assert squeeze(name) in text, name
@@ -104,26 +104,36 @@ def test_the_midterm_report_shows_every_target_with_its_value(dataset):
     assert "72%" in text  # T20: the latest level
     assert "150名" in text  # T12
     assert "加强统筹协调，压实成员单位责任。" in text  # 下一步工作安排, kept with the run
-    for heading in ("总体情况", "主要目标指标完成情况", "重点任务推进情况", "保障措施落实情况"):
+    for heading in (
+        "评估工作开展情况",
+        "总体评价",
+        "目标指标完成情况",
+        "重点任务推进情况",
+        "保障措施落实情况",
+    ):
         assert heading in text
-    for heading in ("存在的主要问题", "下一步工作安排", "目标指标完成情况一览表", "各单位季度报送情况表"):
+    for heading in ("存在的问题", "下一步工作", "目标指标完成情况一览表", "各单位季度报送情况表"):
         assert heading in text
 
 
 def test_the_report_has_contents_page_numbers_and_metadata(dataset):
     run = make_report()
     pages = run.pages
-    for page in range(1, pages + 1):
+    assert "第1页" not in squeeze(pdf_text(file_path(run), first=1))  # the cover has no number
+    for page in range(2, pages + 1):
         assert f"第{page}页共{pages}页" in squeeze(pdf_text(file_path(run), first=page)), page
     contents = squeeze(pdf_text(file_path(run), first=2))
     assert contents.startswith("目录")
     # each entry ends with the page its section starts on
     start = next(
-        p for p in range(3, pages + 1) if "一、总体情况" in squeeze(pdf_text(file_path(run), first=p))
+        p for p in range(3, pages + 1) if "一、评估工作开展情况" in squeeze(pdf_text(file_path(run), first=p))
     )
-    assert re.search(rf"一、总体情况\.*{start}二、", contents)
+    assert re.search(rf"一、评估工作开展情况\.*{start}二、", contents)
     info = pdf_info(file_path(run))
-    assert info["Title"].strip() == "青海省全民科学素质行动规划纲要实施方案（2021—2025年）中期评估报告"
+    assert (
+        info["Title"].strip()
+        == "关于《青海省全民科学素质行动规划纲要实施方案（2021—2025年）》中期评估情况的报告"
+    )
     assert info["Author"].strip() == "省纲要办"
     assert b"/Lang (zh-CN)" in inflated(run.file.path)
 
@@ -342,8 +352,8 @@ def test_every_kind_of_report_renders(dataset):
     assert "各单位任务分解" in mobilisation_text and "省教育厅" in mobilisation_text
     assert "青少年科学素质提升行动" in mobilisation_text and "目标指标及基期值" in mobilisation_text
     final_text = squeeze(pdf_text(file_path(final)))
-    assert "总结评估报告" in final_text and "各单位工作情况" in final_text
-    assert "已实现" in final_text and "未实现" in final_text
+    assert "总结评估情况的报告" in final_text and "各成员单位任务完成情况" in final_text
+    assert "已完成" in final_text and "严重滞后" in final_text  # the glossary's words, none merged
     brief_text = squeeze(pdf_text(file_path(brief)))
     assert "季度简报" in brief_text and "2023年第4季度" in brief_text
     assert brief.pages < final.pages
