@@ -22,10 +22,9 @@ from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from portal.numbers import percent_text, rounded
-from reports import charts, report_data
+from reports import charts, report_data, selectors
 from reports.choices import ProgressStatus, ReportKind
 from targets.choices import Combine
 from targets.presenters import amount_text, as_target, standing_texts, status_label
@@ -295,31 +294,20 @@ def _completion_chart(rows):
 
 
 def _heat_legend():
-    """[(css kind, one-character mark, label)] of the compliance matrix, in legend order."""
-    return [
-        ("approved_on_time", "√", _("已通过（按时）")),
-        ("approved_late", pgettext("compliance mark", "逾"), _("已通过（逾期）")),
-        ("submitted", pgettext("compliance mark", "审"), _("已提交")),
-        ("returned", pgettext("compliance mark", "退"), _("已退回")),
-        ("draft", pgettext("compliance mark", "草"), _("草稿")),
-        ("missing", "×", _("未报")),
-        ("pending", "", _("未到期")),
-    ]
+    """[(css kind, one-character mark, label)] of the compliance matrix, in legend order
+    (``selectors.HEAT_LEGEND``)."""
+    return [(k.kind, str(k.mark), str(k.label)) for k in selectors.HEAT_LEGEND]
+
+
+# The snapshot's one-letter codes back to the status and timeliness they stand for.
+_STATUS_OF_CODE = {code: status for status, code in report_data.STATUS_CODES.items()}
+_TIMELINESS_OF_CODE = {code: value for value, code in report_data.TIMELINESS_CODES.items()}
 
 
 def _heat_kind(status, timely):
-    """The compliance cell of a submission status and timeliness code (see report_data)."""
-    if status == "A":
-        return "approved_late" if timely == "L" else "approved_on_time"
-    if status == "S":
-        return "submitted"
-    if status == "R":
-        return "returned"
-    if timely == "M":
-        return "missing"
-    if status == "D":
-        return "draft"
-    return "pending"
+    """The compliance cell of a submission status and timeliness code (see report_data):
+    ``selectors.heat_kind`` of what the codes stand for ("-", no roll-up row, is pending)."""
+    return selectors.heat_kind(_STATUS_OF_CODE.get(status), _TIMELINESS_OF_CODE.get(timely))
 
 
 def _compliance(snapshot):

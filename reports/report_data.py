@@ -28,6 +28,7 @@ from reports.models import InitiativeSnapshot, RegionSnapshot, TargetSnapshot, U
 from reports.rollups import judge_targets, thresholds_for
 from targets.choices import Bound, MeasureKind
 from targets.models import ExternalFigure, Target, TargetFigure
+from tasks import rules
 from tasks.choices import AssignmentRole, EventAction, SubmissionStatus, Timeliness
 from tasks.models import MeasureLine, Milestone, Period, SubmissionEvent
 from tasks.selectors import initiatives_with_structure
@@ -85,11 +86,11 @@ def clip(text, limit):
 
 def as_of_period(plan, cutoff, period=None):
     """The period the report stands at: the quarterly brief's own period, otherwise the latest
-    period whose quarter has ended by the cut-off (None before the first one ends)."""
+    period whose quarter has ended by the cut-off (``rules.as_of_period``; None before the first
+    one ends)."""
     if period is not None:
         return period
-    ended = [p for p in Period.objects.filter(plan=plan).order_by("year", "quarter") if p.ends_on <= cutoff]
-    return ended[-1] if ended else None
+    return rules.as_of_period(Period.objects.filter(plan=plan), cutoff)
 
 
 def rolled_up(period) -> bool:

@@ -229,7 +229,10 @@ def _in(ids):
 
 
 def _unit_snapshots(period_ids, today):
-    """Status and timeliness of every active unit in every chosen period."""
+    """Status and timeliness of every active unit in every chosen period.
+
+    The SQL repeats ``tasks.rules.deadline_for`` (the COALESCE) and ``tasks.rules.timeliness``
+    (the CASE) for speed; ``tests/test_rules.py`` checks every row against them on random data."""
     local = _local_date("s.first_submitted_at")
     deadline = "COALESCE(e.deadline, p.deadline)"
     select = f"""

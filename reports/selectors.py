@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, JSONField, OuterRef, Prefetch, Q, Subquery
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from reports.choices import RunStatus
 from reports.models import (
@@ -20,22 +21,42 @@ from reports.models import (
 )
 from targets.choices import MeasureKind
 from targets.models import RegionBaseline, Target, TargetFigure
+from tasks import rules
 from tasks.choices import AssignmentRole, SubmissionStatus, Timeliness
 from tasks.models import Assignment, Initiative, MeasureLine, Period, Plan, Submission
-from tasks.selectors import assignments_of_unit, current_plan
+from tasks.selectors import current_plan
+from tasks.services import assigned_measures
 from units.choices import RegionLevel, UnitKind
 from units.models import Region, Unit
 
-# The compliance heatmap's cell kinds, in legend order.
-HEAT_KINDS = (
-    "approved_on_time",
-    "approved_late",
-    "submitted",
-    "returned",
-    "draft",
-    "missing",
-    "pending",
+
+@dataclass(frozen=True)
+class HeatKind:
+    """A cell kind of the compliance heatmap (dashboard, unit page, PDF reports): its label, the
+    page's glyph and the PDF's mark (the map never relies on colour alone) and its urgency (a
+    group of units shows its most urgent kind; 1 is the most urgent)."""
+
+    kind: str
+    label: str
+    glyph: str
+    mark: str
+    urgency: int
+
+
+# The heatmap's one definition, in legend order. Labels and marks are lazy: str() them per
+# request or report, so that the active language applies.
+HEAT_LEGEND = (
+    HeatKind("approved_on_time", gettext_lazy("已通过（按时）"), "✓", "√", 7),
+    HeatKind("approved_late", gettext_lazy("已通过（逾期）"), "✓", pgettext_lazy("compliance mark", "逾"), 6),
+    HeatKind("submitted", gettext_lazy("已提交"), "↑", pgettext_lazy("compliance mark", "审"), 3),
+    HeatKind("returned", gettext_lazy("已退回"), "↩", pgettext_lazy("compliance mark", "退"), 2),
+    HeatKind("draft", gettext_lazy("草稿"), "…", pgettext_lazy("compliance mark", "草"), 4),
+    HeatKind("missing", gettext_lazy("未报"), "✗", "×", 1),
+    HeatKind("pending", gettext_lazy("未到期"), "", "", 5),
 )
+HEAT_KINDS = tuple(k.kind for k in HEAT_LEGEND)
+# The heatmap's kinds from most to least urgent.
+HEAT_URGENCY = tuple(k.kind for k in sorted(HEAT_LEGEND, key=lambda k: k.urgency))
 
 
 def heat_kind(status, timeliness):
@@ -92,13 +113,9 @@ def plan_and_periods():
 
 
 def default_period(periods, today):
-    """The latest period that has ended by ``today`` and has snapshots (else the latest with
-    snapshots, else None)."""
-    with_data = [p for p in periods if p.has_snapshots]
-    ended = [p for p in with_data if p.ends_on <= today]
-    if ended:
-        return ended[-1]
-    return with_data[-1] if with_data else None
+    """The dashboard's period: ``rules.as_of_period`` among the periods the roll-up has written
+    (None before any of them has ended)."""
+    return rules.as_of_period([p for p in periods if p.has_snapshots], today)
 
 
 def choose_period(periods, requested, today):
@@ -149,10 +166,6 @@ def target_series(target_ids, period_ids):
     for row in rows:
         series[row.target_id][row.period_id] = row
     return series
-
-
-# The heatmap's states from most to least urgent: a group of units shows its most urgent one.
-HEAT_URGENCY = ("missing", "returned", "submitted", "draft", "pending", "approved_late", "approved_on_time")
 
 
 @dataclass
@@ -399,25 +412,13 @@ def latest_problems(unit_ids, period_ids, initiative=None):
 
 
 def unit_measures(unit, plan):
-    """The measures assigned to a unit (through its initiatives or parts), in plan order, each
-    with ``role`` (lead or responsible)."""
-    assignments = list(
-        assignments_of_unit(unit)
-        .filter(initiative__plan=plan)
-        .prefetch_related("initiative__measures")
-        .order_by("initiative__sort_order")
-    )
-    chosen = {}
-    for assignment in assignments:
-        for measure in assignment.initiative.measures.all():
-            if assignment.part_id and measure.part_id != assignment.part_id:
-                continue
-            current = chosen.get(measure.pk)
-            if current is None or assignment.role == AssignmentRole.LEAD:
-                measure.role = assignment.get_role_display()
-                measure.initiative_ref = assignment.initiative
-                chosen[measure.pk] = measure
-    return sorted(chosen.values(), key=lambda m: (m.initiative_ref.sort_order, m.number))
+    """The measures assigned to a unit (``tasks.services.assigned_measures``), in plan order,
+    each with ``role`` (its label: lead or responsible) and ``initiative_ref``."""
+    measures = assigned_measures(unit, plan)
+    for measure in measures:
+        measure.role = AssignmentRole(measure.role).label
+        measure.initiative_ref = measure.initiative
+    return measures
 
 
 def unit_submission(unit, period):

@@ -37,32 +37,15 @@ HUNDRED = Decimal(100)
 
 def _heat_labels():
     # Evaluated per request so that the active language applies.
-    return {
-        "approved_on_time": _("已通过（按时）"),
-        "approved_late": _("已通过（逾期）"),
-        "submitted": _("已提交"),
-        "returned": _("已退回"),
-        "draft": _("草稿"),
-        "missing": _("未报"),
-        "pending": _("未到期"),
-    }
+    return {k.kind: str(k.label) for k in selectors.HEAT_LEGEND}
 
 
 # A character in each heatmap cell, so that the map does not rely on colour alone.
-HEAT_GLYPHS = {
-    "approved_on_time": "✓",
-    "approved_late": "✓",
-    "submitted": "↑",
-    "returned": "↩",
-    "draft": "…",
-    "missing": "✗",
-    "pending": "",
-    "none": "",
-}
+HEAT_GLYPHS = {**{k.kind: k.glyph for k in selectors.HEAT_LEGEND}, "none": ""}
 
 
 def heat_legend():
-    return [(kind, label, HEAT_GLYPHS[kind]) for kind, label in _heat_labels().items()]
+    return [(k.kind, str(k.label), k.glyph) for k in selectors.HEAT_LEGEND]
 
 
 def heatmap_rows(unit_cells, shown, period):

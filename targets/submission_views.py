@@ -23,6 +23,7 @@ from portal.numbers import plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
 from targets.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
+from tasks import rules
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 from tasks.choices import MeasureStatus
@@ -143,7 +144,7 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
         extension = DeadlineExtension.objects.filter(period=submission.period, unit=submission.unit).first()
         return super().get_context_data(
             submission=submission,
-            deadline=extension.deadline if extension else submission.period.deadline,
+            deadline=rules.deadline_for(submission.period, extension),
             extension=extension,
             line_groups=groups,
             figures=figures,

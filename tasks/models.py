@@ -1,7 +1,5 @@
 """The plan's structure: plan, initiatives (and parts), measures, assignments, milestones."""
 
-import datetime
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from tasks import rules
 from tasks.choices import (
     AssignmentRole,
     EventAction,
@@ -329,9 +328,7 @@ class Period(models.Model):
     @property
     def ends_on(self):
         """The quarter's last day."""
-        month = self.quarter * 3
-        first_of_next = datetime.date(self.year + (month == 12), month % 12 + 1, 1)
-        return first_of_next - datetime.timedelta(days=1)
+        return rules.quarter_bounds(self.year, self.quarter)[1]
 
     @property
     def key(self):

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, Q
 
+from tasks import rules
 from tasks.choices import AssignmentRole
 from tasks.models import Assignment, Initiative, Plan
 from units.models import Unit
@@ -49,20 +50,10 @@ def units_for(initiative, *, role, part=None):
     return Unit.objects.filter(assignments__in=rows).order_by("assignments__sort_order")
 
 
-def timeliness(submission, deadline, today):
-    """按时 / 逾期 / 未报 / 未到期 for one unit and period.
-
-    On time means first submitted by the (possibly extended) deadline; a later first submission
-    is late; nothing submitted after the deadline is missing.
-    """
-    from tasks.choices import Timeliness
-
+def submission_timeliness(submission, deadline, today):
+    """``rules.timeliness`` of a unit's form (None when the unit has none)."""
     first = submission.first_submitted_at if submission is not None else None
-    if first is not None:
-        from django.utils import timezone
-
-        return Timeliness.ON_TIME if timezone.localdate(first) <= deadline else Timeliness.LATE
-    return Timeliness.MISSING if today > deadline else Timeliness.PENDING
+    return rules.timeliness(rules.local_day(first), deadline, today)
 
 
 def period_overview(period, today):
@@ -76,7 +67,7 @@ def period_overview(period, today):
     for unit in Unit.objects.active().select_related("region").order_by("sort_order", "code"):
         submission = submissions.get(unit.pk)
         extension = extensions.get(unit.pk)
-        deadline = extension.deadline if extension else period.deadline
+        deadline = rules.deadline_for(period, extension)
         rows.append(
             {
                 "unit": unit,
@@ -84,7 +75,7 @@ def period_overview(period, today):
                 "status": submission.status if submission else SubmissionStatus.NOT_STARTED,
                 "deadline": deadline,
                 "extension": extension,
-                "timeliness": timeliness(submission, deadline, today),
+                "timeliness": submission_timeliness(submission, deadline, today),
             }
         )
     return rows
@@ -97,7 +88,7 @@ def can_start(period, extension, today) -> bool:
 
     if period.state == PeriodState.OPEN:
         return True
-    return extension is not None and extension.deadline >= today
+    return extension is not None and rules.deadline_for(period, extension) >= today
 
 
 def unit_inbox(unit, today):
@@ -114,7 +105,7 @@ def unit_inbox(unit, today):
     - ``counts``: to-do, returned and missed numbers for the page's summary.
 
     Each row carries the unit's own deadline (the extension's when there is one), the extension
-    itself, the status, the timeliness (``timeliness``, the dashboard's rule) and whether the
+    itself, the status, the timeliness (``rules.timeliness``, the dashboard's rule) and whether the
     unit can still open the form. Three queries.
     """
     from tasks.choices import PeriodState, SubmissionStatus, Timeliness
@@ -134,7 +125,7 @@ def unit_inbox(unit, today):
     for period in periods:
         submission = submissions.get(period.pk)
         extension = extensions.get(period.pk)
-        deadline = extension.deadline if extension else period.deadline
+        deadline = rules.deadline_for(period, extension)
         status = submission.status if submission else SubmissionStatus.NOT_STARTED
         if submission is not None:
             actionable = submission.is_editable
@@ -147,7 +138,7 @@ def unit_inbox(unit, today):
                 "status": status,
                 "deadline": deadline,
                 "extension": extension,
-                "timeliness": timeliness(submission, deadline, today),
+                "timeliness": submission_timeliness(submission, deadline, today),
                 "days_left": (deadline - today).days,
                 "actionable": actionable,
             }

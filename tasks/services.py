@@ -15,8 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tasks import signals
+from tasks import rules, signals
 from tasks.choices import (
+    AssignmentRole,
     EventAction,
     MeasureStatus,
     NotificationKind,
@@ -26,7 +27,6 @@ from tasks.choices import (
 from tasks.mail import queue_mail
 from tasks.models import (
     EDITABLE_STATUSES,
-    Assignment,
     DeadlineExtension,
     MeasureLine,
     Notification,
@@ -36,6 +36,7 @@ from tasks.models import (
     SubmissionEvent,
     WorkPoint,
 )
+from tasks.selectors import assignments_of_unit
 from units import policy
 from units.choices import Role
 from units.models import Unit
@@ -72,13 +73,6 @@ class StaleEdit(WorkflowError):
 # Periods -------------------------------------------------------------------------------
 
 
-def _quarter_bounds(year, quarter):
-    start = datetime.date(year, 3 * quarter - 2, 1)
-    month = quarter * 3
-    end = datetime.date(year + (month == 12), month % 12 + 1, 1) - datetime.timedelta(days=1)
-    return start, end
-
-
 @transaction.atomic
 def generate_periods(plan: Plan, *, deadline_days: int = DEADLINE_DAYS) -> int:
     """Every quarter of the plan after it was issued, plus the baseline period of the issue year.
@@ -95,7 +89,7 @@ def generate_periods(plan: Plan, *, deadline_days: int = DEADLINE_DAYS) -> int:
             if (year, quarter) > (issued.year, first_quarter):
                 wanted.append((year, quarter, False))
     for year, quarter, baseline in wanted:
-        start, end = _quarter_bounds(year, quarter)
+        start, end = rules.quarter_bounds(year, quarter)
         _, was_created = Period.objects.get_or_create(
             plan=plan,
             year=year,
@@ -146,39 +140,44 @@ def extend_deadline(
     return extension
 
 
-def deadline_for(period: Period, unit_id: int, extensions: dict | None = None) -> datetime.date:
-    """The unit's deadline for the period: the period's, or its extension's."""
-    if extensions is None:
-        extension = DeadlineExtension.objects.filter(period=period, unit_id=unit_id).first()
-        return extension.deadline if extension else period.deadline
-    return extensions.get(unit_id, period.deadline)
-
-
 # Submissions -----------------------------------------------------------------------------
 
 
 def assigned_measures(unit: Unit, plan: Plan):
-    """Measures the unit leads or is responsible for, resolving parts and "all member units".
+    """Measures the unit leads or is responsible for, resolving parts and "all member units", in
+    plan order (two queries). The one rule of a unit's measures: its form's lines, its page and
+    the demo data read it.
 
-    An assignment to a part (精品科普工程's 生态科普) brings only that part's measures.
+    An assignment to a whole initiative brings all its measures; one to a part (精品科普工程's
+    生态科普) brings only that part's. Each measure carries ``role``: lead when any assignment
+    that brings it is a lead one, else responsible.
     """
-    condition = Q(unit=unit)
-    if unit.office_member and unit.is_active:
-        condition |= Q(all_members=True)
-    rows = Assignment.objects.filter(condition, initiative__plan=plan).values_list("initiative_id", "part_id")
+    rows = (
+        assignments_of_unit(unit)
+        .filter(initiative__plan=plan)
+        .values_list("initiative_id", "part_id", "role")
+    )
     from tasks.models import Measure
 
-    whole, parts = set(), set()
-    for initiative_id, part_id in rows:
+    whole, parts, leads = set(), set(), set()
+    for initiative_id, part_id, role in rows:
         if part_id is None:
             whole.add(initiative_id)
         else:
             parts.add(part_id)
-    return (
+        if role == AssignmentRole.LEAD:
+            leads.add((initiative_id, part_id))
+    measures = list(
         Measure.objects.filter(Q(initiative_id__in=whole) | Q(part_id__in=parts))
         .select_related("initiative", "part")
         .order_by("initiative__sort_order", "number")
     )
+    for measure in measures:
+        lead = (measure.initiative_id, None) in leads or (
+            measure.part_id is not None and (measure.initiative_id, measure.part_id) in leads
+        )
+        measure.role = AssignmentRole.LEAD if lead else AssignmentRole.RESPONSIBLE
+    return measures
 
 
 def planned_lines(unit: Unit, period: Period) -> list:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from portal.text import enumeration
 from tasks.choices import NotificationKind, ReminderKind, SubmissionStatus
 from tasks.models import DeadlineExtension, Period, ReminderLog, Submission
-from tasks.services import deadline_for, notify, office_users, unit_users
+from tasks.rules import deadline_for
+from tasks.services import notify, office_users, unit_users
 from units.models import Unit
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def _remind_period(period, units, today):
 
     A fixed number of queries for the period, plus a few for each reminder actually sent.
     """
-    extensions = dict(DeadlineExtension.objects.filter(period=period).values_list("unit_id", "deadline"))
+    extensions = {e.unit_id: e for e in DeadlineExtension.objects.filter(period=period)}
     reported = set(
         Submission.objects.filter(period=period, status__in=REPORTED_STATUSES).values_list(
             "unit_id", flat=True
@@ -72,7 +73,7 @@ def _remind_period(period, units, today):
 
     reminders = 0
     for unit in missing:
-        deadline = deadline_for(period, unit.pk, extensions)
+        deadline = deadline_for(period, extensions.get(unit.pk))
         kind = REMINDER_ON_DAY.get((deadline - today).days)
         if kind is None or (unit.pk, kind) in claimed or not _claim(period, unit, kind):
             continue
@@ -89,7 +90,7 @@ def _remind_period(period, units, today):
         and (None, ReminderKind.DAY_AFTER) not in claimed
     ):
         # A unit whose extension has not run out yet is not late.
-        late = [unit for unit in missing if deadline_for(period, unit.pk, extensions) < today]
+        late = [unit for unit in missing if deadline_for(period, extensions.get(unit.pk)) < today]
         if late and _claim(period, None, ReminderKind.DAY_AFTER):
             notify(office_users(), NotificationKind.LATE_LIST, lambda: _late_list_message(period, late))
             late_lists = 1

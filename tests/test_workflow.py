@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from targets.models import TargetFigure
 from targets.services import save_form
-from tasks import services
+from tasks import rules, services
 from tasks.choices import EventAction, NotificationKind, SubmissionStatus
-from tasks.models import Notification, Period, Submission, SubmissionEvent
+from tasks.models import DeadlineExtension, Notification, Period, Submission, SubmissionEvent
 from tests.factories import open_period
 from units.models import Unit
 
@@ -258,7 +258,9 @@ def test_deadline_extension_needs_a_reason_and_a_later_date(period, office):
     extension = services.extend_deadline(
         period, unit, deadline=period.deadline + datetime.timedelta(days=5), reason="系统故障", by=office
     )
-    assert services.deadline_for(period, unit.pk) == extension.deadline
+    stored = DeadlineExtension.objects.get(period=period, unit=unit)
+    assert rules.deadline_for(period, stored) == extension.deadline
+    assert rules.deadline_for(period, None) == period.deadline
 
 
 def test_one_submission_per_unit_and_period_is_a_database_rule(submission):

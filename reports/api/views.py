@@ -20,13 +20,15 @@ from reports.services import request_rollup
 from targets.api.serializers import TargetSerializer
 from targets.api.views import TargetViewSet
 from targets.presenters import api_number, standing_texts, status_label
+from tasks import rules
 from tasks.models import Period
 from tasks.selectors import current_plan
 from units import policy
 
 
 def as_of_period(request):
-    """The period named by ?period=<id>, or the latest one that has ended."""
+    """The period named by ?period=<id>, else ``rules.as_of_period`` today (None before any
+    quarter has ended: the progress fields are then null)."""
     plan = current_plan()
     raw = request.query_params.get("period")
     periods = Period.objects.filter(plan=plan)
@@ -35,9 +37,25 @@ def as_of_period(request):
         if not (raw.isascii() and raw.isdigit()) or not periods.filter(pk=raw).exists():
             raise ValidationError({"period": _("报送期不存在。")})
         return periods.get(pk=raw)
-    today = timezone.localdate()
-    ended = [p for p in periods.order_by("-year", "-quarter") if p.ends_on <= today]
-    return ended[0] if ended else periods.order_by("year", "quarter").first()
+    return rules.as_of_period(periods, timezone.localdate())
+
+
+# The fields the progress endpoint adds to a target (null for those who may not see progress).
+PROGRESS_FIELDS = (
+    "as_of",
+    "baseline",
+    "actual",
+    "expected",
+    "completion",
+    "status",
+    "status_label",
+    "forecast",
+    "years_met",
+    "years_judged",
+    "regions_met",
+    "regions_total",
+    "texts",
+)
 
 
 class TargetProgressSerializer(TargetSerializer):
@@ -59,22 +77,7 @@ class TargetProgressSerializer(TargetSerializer):
     texts = serializers.SerializerMethodField()
 
     class Meta(TargetSerializer.Meta):
-        fields = [
-            *TargetSerializer.Meta.fields,
-            "as_of",
-            "baseline",
-            "actual",
-            "expected",
-            "completion",
-            "status",
-            "status_label",
-            "forecast",
-            "years_met",
-            "years_judged",
-            "regions_met",
-            "regions_total",
-            "texts",
-        ]
+        fields = [*TargetSerializer.Meta.fields, *PROGRESS_FIELDS]
 
     def _snap(self, obj):
         judged = self.context.get("judged")
@@ -139,23 +142,6 @@ class TargetProgressSerializer(TargetSerializer):
             for name in PROGRESS_FIELDS:
                 data[name] = None
         return data
-
-
-PROGRESS_FIELDS = (
-    "as_of",
-    "baseline",
-    "actual",
-    "expected",
-    "completion",
-    "status",
-    "status_label",
-    "forecast",
-    "years_met",
-    "years_judged",
-    "regions_met",
-    "regions_total",
-    "texts",
-)
 
 
 def knowledge_date_of(request, period):
