@@ -40,7 +40,13 @@ class InboxView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         unit = policy.unit_of(self.request.user)
         today = timezone.localdate()
-        return super().get_context_data(unit=unit, today=today, **selectors.unit_inbox(unit, today), **kwargs)
+        return super().get_context_data(
+            unit=unit,
+            today=today,
+            led_initiatives=selectors.led_initiatives(self.request.user),
+            **selectors.unit_inbox(unit, today),
+            **kwargs,
+        )
 
 
 class ReviewQueueView(PolicyRequiredMixin, TemplateView):

@@ -178,6 +178,8 @@ MATRIX = [
                                                               LOGIN, 403,  403,   403, 403,  403,  405,   405),
     get("reports_office:rollup_runs", NONE, *OFFICE_AND_VIEWER),
     get("reports:dashboard", NONE, *OFFICE_AND_VIEWER),
+    # 牵头行动: the staff of a lead unit (jyt leads A1, kx P4, kjt P2)
+    get("reports:led_initiatives", NONE,                      LOGIN, 200,  403,   200, 200,  200,  403,   403),
     # the lead unit's staff read the initiative they lead (牵头单位视图); the responsible unit does not
     get("reports:initiative_detail", lambda w: ["A1"],        LOGIN, 403,  200,   403, 403,  200,  200,   200),
     # T04 belongs to P4, which 省科协 (other) leads: a target's progress is the lead unit's too, as

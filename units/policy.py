@@ -117,6 +117,12 @@ def is_unit_staff(user) -> bool:
     return _staff_unit_id(user) is not None
 
 
+def leads_initiatives(user) -> bool:
+    """Staff of a unit that leads an initiative (or a part of one): 牵头行动, the list of those
+    initiatives with links to their progress pages (read only)."""
+    return bool(led_initiative_ids(user))
+
+
 def can_see_all_units(user) -> bool:
     """The office and viewers read every unit's forms and evidence."""
     return role_of(user) in READS_EVERYTHING
@@ -259,6 +265,7 @@ def _refusals():
         "see_reports": _("只有省纲要办和查阅人员可以查看评估报告。"),
         "manage_reports": _("只有省纲要办可以生成评估报告。"),
         "run_rollups": _("只有省纲要办可以发起汇总。"),
+        "lead": _("只有牵头单位的填报员和审核员可以查看牵头行动。"),
     }
 
 
@@ -272,6 +279,7 @@ REFUSAL_OF = {
     "can_manage_accounts": "office",
     "can_manage_reports": "manage_reports",
     "can_run_rollups": "run_rollups",
+    "leads_initiatives": "lead",
 }
 
 
