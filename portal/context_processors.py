@@ -16,6 +16,7 @@ MENU_QUESTIONS = (
     "can_see_reports",
     "can_review",
     "can_manage_periods",
+    "can_send_reminders",
     "can_manage_settings",
     "can_manage_accounts",
     "can_run_rollups",

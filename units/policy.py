@@ -157,6 +157,11 @@ def can_manage_periods(user) -> bool:
     return role_of(user) == Role.OFFICE
 
 
+def can_send_reminders(user) -> bool:
+    """催报: remind units that have not reported for a period."""
+    return role_of(user) == Role.OFFICE
+
+
 def can_manage_settings(user) -> bool:
     """Thresholds, waypoints, external figures, targets' and regions' baselines."""
     return role_of(user) == Role.OFFICE
@@ -275,6 +280,7 @@ REFUSAL_OF = {
     "can_see_reports": "see_reports",
     "can_review": "office",
     "can_manage_periods": "office",
+    "can_send_reminders": "office",
     "can_manage_settings": "office",
     "can_manage_accounts": "office",
     "can_manage_reports": "manage_reports",
