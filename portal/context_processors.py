@@ -11,10 +11,12 @@ from units import policy
 # The policy's answers the menu and the pages' links show (``{% if may.can_review %}``).
 MENU_QUESTIONS = (
     "is_unit_staff",
+    "leads_initiatives",
     "can_see_dashboard",
     "can_see_reports",
     "can_review",
     "can_manage_periods",
+    "can_send_reminders",
     "can_manage_settings",
     "can_manage_accounts",
     "can_run_rollups",

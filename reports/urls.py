@@ -8,6 +8,7 @@ app_name = "reports"
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("lead/", views.LedInitiativesView.as_view(), name="led_initiatives"),
     path("dashboard/initiatives/<str:code>/", views.InitiativeView.as_view(), name="initiative_detail"),
     path("dashboard/targets/<str:code>/", views.TargetView.as_view(), name="target_detail"),
     path("evaluation-rules/", views.EvaluationRulesView.as_view(), name="evaluation_rules"),

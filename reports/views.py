@@ -26,6 +26,7 @@ from reports import charts, evaluation, page_cache, selectors
 from reports.choices import ProgressStatus
 from targets import presenters
 from targets.choices import Combine, MeasureKind, TimeScope
+from tasks import selectors as tasks_selectors
 from tasks.choices import InitiativeKind, MeasureStatus, SubmissionStatus, Timeliness
 from tasks.selectors import split_assignments
 from units import policy
@@ -344,6 +345,18 @@ class DashboardView(DashboardAccessMixin, PeriodMixin, TemplateView):
             measure_legend=[(s.label, charts.MEASURE_STATUS_COLORS[s.value]) for s in MeasureStatus],
         )
         return context
+
+
+class LedInitiativesView(PolicyRequiredMixin, TemplateView):
+    """牵头行动: the initiatives the user's unit leads, each linked to its progress page (the lead
+    unit's view, read only)."""
+
+    template_name = "reports/led_initiatives.html"
+    permission = "leads_initiatives"
+
+    def get_context_data(self, **kwargs):
+        initiatives = tasks_selectors.led_initiatives(self.request.user)
+        return super().get_context_data(initiatives=initiatives, **kwargs)
 
 
 class InitiativeView(PolicyRequiredMixin, PeriodMixin, TemplateView):

@@ -19,15 +19,15 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
-from portal.numbers import plain
+from portal.numbers import number_text, plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
 from targets.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
 from tasks import rules
 from tasks import selectors as task_selectors
 from tasks import services as task_services
-from tasks.choices import MeasureStatus
-from tasks.models import DeadlineExtension, MeasureLine, Period, Submission
+from tasks.choices import EventAction, MeasureStatus
+from tasks.models import DeadlineExtension, Evidence, MeasureLine, Period, Submission
 from units import policy
 from units.models import Unit
 
@@ -142,8 +142,13 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
                 groups.append((title, []))
             groups[-1][1].append(line)
         extension = DeadlineExtension.objects.filter(period=submission.period, unit=submission.unit).first()
+        summary = review_summary(submission) if submission.pk and submission.awaits_review else None
+        if summary is not None:  # the office reads what changed; the measures left alone fold away
+            for line in lines:
+                line.folded = line.pk not in summary["changed_line_ids"]
         return super().get_context_data(
             submission=submission,
+            summary=summary,
             deadline=rules.deadline_for(submission.period, extension),
             extension=extension,
             line_groups=groups,
@@ -436,19 +441,117 @@ def _field_changes(model, submission_id, fields):
     return changes
 
 
+def person_name(user):
+    """A person as pages name them: their full name, else their user name ("—" for nobody)."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
+
+
+def shown_value(value, field=None):
+    """A stored value as people read it: numbers through portal.numbers (100, not 100.0000),
+    yes/no in words, nothing as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("已完成") if value else _("未完成")
+    if isinstance(value, Decimal):
+        return number_text(value, places=4)
+    if field == "status" and value in MeasureStatus.values:
+        return MeasureStatus(value).label
+    return str(value)
+
+
 def _history_rows(model, submission_id, describe, fields, labels):
     """Every change to rows of ``model`` in one submission: who, when, before, after (one query)."""
     return [
         {
             "when": record.history_date,
             "who": record.history_user,
+            "who_name": person_name(record.history_user),
             "what": describe(record),
             "field": labels.get(field, field),
             "old": old,
             "new": new,
+            "old_text": shown_value(old, field),
+            "new_text": shown_value(new, field),
         }
         for record, field, old, new in _field_changes(model, submission_id, fields)
     ]
+
+
+# The figures' fields that are numbers (or yes/no): 本次修改 lists them as figures, the rest as text.
+NUMBER_FIELDS = frozenset({"value", "covered", "total", "done", "funding", "population"})
+
+
+def review_summary(submission):
+    """本次修改: what the unit changed since the office last returned (or reopened) the form, each
+    field once with its value at the return and its value now; None for a form never returned.
+
+    {"since": the return event, "figures": [...], "texts": [...], "lines": [...],
+    "evidence_added": [...], "evidence_removed": [...], "changed_line_ids": {...}}; each change is
+    a row of ``submission_changes`` (what, field, old_text, new_text)."""
+    returned = (
+        submission.events.filter(action__in=[EventAction.RETURNED, EventAction.REOPENED])
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if returned is None:
+        return None
+    since = returned.at
+    labels = field_labels()
+    measures = {line.pk: str(line) for line in submission.lines.select_related("measure", "work_point")}
+    targets = {f.pk: f"{f.target.code} {f.target.name}" for f in submission.figures.select_related("target")}
+    tables = (
+        ("line", MeasureLine, LINE_FIELDS, lambda r: measures.get(r.id, "—")),
+        ("figure", TargetFigure, FIGURE_FIELDS, lambda r: targets.get(r.id, "—")),
+        ("region", RegionFigure, REGION_FIELDS, lambda r: _("地区科普经费")),
+    )
+    net = {}  # (kind, row id, field) -> [what, old at the return, new now]
+    for kind, model, fields, describe in tables:
+        for record, field, old, new in _field_changes(model, submission.pk, fields):
+            if record.history_date <= since:
+                continue
+            key = (kind, record.id, field)
+            if key in net:
+                net[key][2] = new
+            else:
+                net[key] = [describe(record), old, new]
+    summary = {
+        "since": returned,
+        "figures": [],
+        "texts": [],
+        "lines": [],
+        "changed_line_ids": set(),
+    }
+    for (kind, row_id, field), (what, old, new) in net.items():
+        if old == new or (old in BLANK_VALUES and new in BLANK_VALUES):
+            continue  # changed and changed back
+        row = {
+            "what": what,
+            "field": labels.get(field, field),
+            "old_text": shown_value(old, field),
+            "new_text": shown_value(new, field),
+        }
+        if kind == "line":
+            summary["lines"].append(row)
+            summary["changed_line_ids"].add(row_id)
+        else:
+            summary["figures" if field in NUMBER_FIELDS else "texts"].append(row)
+    added, removed = {}, {}
+    for record in Evidence.history.filter(submission_id=submission.pk, history_date__gt=since).order_by(
+        "history_date", "history_id"
+    ):
+        if record.history_type == "+":
+            added[record.id] = record.original_name
+        elif record.history_type == "-":
+            if added.pop(record.id, None) is None:  # uploaded and deleted again: no change
+                removed[record.id] = record.original_name
+    summary["evidence_added"] = list(added.values())
+    summary["evidence_removed"] = list(removed.values())
+    summary["empty"] = not (summary["figures"] or summary["texts"] or summary["lines"] or added or removed)
+    return summary
 
 
 class SubmissionHistoryView(SubmissionDetailView):

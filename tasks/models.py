@@ -649,3 +649,32 @@ class ReminderLog(models.Model):
 
     def __str__(self):
         return f"{self.period} {self.unit} {self.kind}"
+
+
+class OfficeReminder(models.Model):
+    """催报: the office reminded a unit to report for a period. One row per unit, period and day (the
+    unique constraint makes a second 催报 on the same day send nothing); the row is the audit record
+    of who sent it and when."""
+
+    period = models.ForeignKey(Period, verbose_name=_("报送期"), on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("日期"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("催报人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("催报记录")
+        verbose_name_plural = _("催报记录")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "unit", "day"], name="office_reminder_once_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.unit} {self.day}"

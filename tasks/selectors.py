@@ -5,7 +5,13 @@ from django.db.models import Prefetch, Q
 from tasks import rules
 from tasks.choices import AssignmentRole
 from tasks.models import Assignment, Initiative, Plan
+from units import policy
 from units.models import Unit
+
+
+def led_initiatives(user):
+    """The initiatives the user's unit leads (whole or a part of), in the plan's order: 牵头行动."""
+    return Initiative.objects.filter(pk__in=policy.led_initiative_ids(user)).order_by("sort_order")
 
 
 def current_plan():

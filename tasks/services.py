@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from tasks import rules, signals
@@ -30,6 +30,7 @@ from tasks.models import (
     DeadlineExtension,
     MeasureLine,
     Notification,
+    OfficeReminder,
     Period,
     Plan,
     Submission,
@@ -138,6 +139,56 @@ def extend_deadline(
     extension._history_user = by
     extension.save()
     return extension
+
+
+# 催报 ---------------------------------------------------------------------------------------
+
+# A unit has reported for a period once its form is submitted or approved; 催报 is for the others.
+REPORTED_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED)
+
+
+@transaction.atomic
+def remind_units(period: Period, units, *, by, today=None):
+    """催报: the office reminds units that have not reported to fill in and submit the period's form.
+
+    Each unit's users get a message in their bell (and e-mail), once per unit, period and day (an
+    ``OfficeReminder`` row, the audit record, is claimed before anything is sent). A unit that has
+    already reported is refused. Returns (the units reminded, the refusals in words)."""
+    policy.require(policy.can_send_reminders(by), "office")
+    today = today or timezone.localdate()
+    units = list(units)
+    reported = set(
+        Submission.objects.filter(period=period, unit__in=units, status__in=REPORTED_STATUSES).values_list(
+            "unit_id", flat=True
+        )
+    )
+    extensions = {e.unit_id: e for e in DeadlineExtension.objects.filter(period=period)}
+    sent, refused = [], []
+    for unit in units:
+        if unit.pk in reported:
+            refused.append(
+                _("%(unit)s 已提交%(period)s的报送表，无需催报。")
+                % {"unit": unit.name, "period": period.label}
+            )
+            continue
+        with transaction.atomic():  # a savepoint: a clash with a concurrent 催报 loses nothing else
+            _row, created = OfficeReminder.objects.get_or_create(
+                period=period, unit=unit, day=today, defaults={"sent_by": by}
+            )
+        if not created:
+            refused.append(
+                _("%(unit)s 今天已催报过，同一单位同一报送期每天只催报一次。") % {"unit": unit.name}
+            )
+            continue
+        deadline = rules.deadline_for(period, extensions.get(unit.pk))
+        notify(
+            unit_users(unit.pk),
+            NotificationKind.REMINDER,
+            lambda: _("省纲要办催报：请尽快填报并提交%(period)s的进展报送表（截止日期 %(deadline)s）。")
+            % {"period": period.label, "deadline": formats.date_format(deadline)},  # noqa: B023 - called now
+        )
+        sent.append(unit)
+    return sent, refused
 
 
 # Submissions -----------------------------------------------------------------------------

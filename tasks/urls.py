@@ -10,6 +10,7 @@ urlpatterns = [
     path("periods/", views.PeriodListView.as_view(), name="period_list"),
     path("periods/<int:pk>/", views.PeriodOverviewView.as_view(), name="period_overview"),
     path("periods/<int:pk>/state/", views.PeriodStateView.as_view(), name="period_state"),
+    path("periods/<int:pk>/remind/", views.PeriodRemindView.as_view(), name="period_remind"),
     path("periods/<int:pk>/extensions/", views.ExtensionCreateView.as_view(), name="extension_create"),
     path(
         "submissions/<int:pk>/submit/",

@@ -16,12 +16,33 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
-from tasks import selectors, services
+from tasks import office_filters, selectors, services
 from tasks.choices import PeriodState, SubmissionStatus, Timeliness
-from tasks.models import Evidence, Notification, Period, Submission
+from tasks.models import DeadlineExtension, Evidence, Notification, Period, Submission
 from tasks.selectors import current_plan
 from units import policy
+from units.choices import UnitKind
 from units.models import Unit
+
+
+def _read_filters(params, shows, sorts):
+    """The office filters a page offers (``shows``, ``sorts``), read from its GET parameters."""
+    chosen, notices = office_filters.read_filters(params, sorts)
+    if chosen["show"] and chosen["show"] not in shows:
+        chosen["show"] = ""
+        notices.append(_("“%(label)s”的取值无效，已忽略。") % {"label": _("筛选")})
+    return chosen, notices
+
+
+def _filter_context(chosen, notices, shows, sorts):
+    return {
+        "filters": chosen,
+        "filter_notices": notices,
+        "show_choices": list(shows.items()),
+        "sort_choices": list(sorts.items()),
+        "kind_choices": UnitKind.choices,
+        "filtered": any(chosen.values()),
+    }
 
 
 def _messages_of(exc):
@@ -40,7 +61,13 @@ class InboxView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         unit = policy.unit_of(self.request.user)
         today = timezone.localdate()
-        return super().get_context_data(unit=unit, today=today, **selectors.unit_inbox(unit, today), **kwargs)
+        return super().get_context_data(
+            unit=unit,
+            today=today,
+            led_initiatives=selectors.led_initiatives(self.request.user),
+            **selectors.unit_inbox(unit, today),
+            **kwargs,
+        )
 
 
 class ReviewQueueView(PolicyRequiredMixin, TemplateView):
@@ -50,8 +77,33 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
     permission = "can_review"
 
     def get_context_data(self, **kwargs):
-        queue = Submission.objects.pending_review().select_related("unit", "period", "submitted_by")
-        return super().get_context_data(queue=queue, now=timezone.now(), **kwargs)
+        queue = list(Submission.objects.pending_review().select_related("unit", "period", "submitted_by"))
+        extensions = {
+            (e.period_id, e.unit_id): e.deadline
+            for e in DeadlineExtension.objects.filter(period_id__in={s.period_id for s in queue})
+        }
+        rows = []
+        for submission in queue:
+            deadline = extensions.get((submission.period_id, submission.unit_id), submission.period.deadline)
+            rows.append(
+                {
+                    "unit": submission.unit,
+                    "submission": submission,
+                    "status": submission.status,
+                    "timeliness": selectors.timeliness(submission, deadline, timezone.localdate()),
+                }
+            )
+        # every form here is submitted: only 逾期 and the unit kind filter them, status does not sort
+        shows = {"late": office_filters.show_choices()["late"]}
+        sorts = {k: v for k, v in office_filters.sort_choices().items() if k != "status"}
+        chosen, notices = _read_filters(self.request.GET, shows, sorts)
+        return super().get_context_data(
+            queue=office_filters.apply_filters(rows, chosen),
+            total=len(rows),
+            now=timezone.now(),
+            **_filter_context(chosen, notices, shows, sorts),
+            **kwargs,
+        )
 
 
 class PeriodListView(PolicyRequiredMixin, TemplateView):
@@ -99,9 +151,14 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         period = get_object_or_404(Period, pk=self.kwargs["pk"])
         today = timezone.localdate()
-        rows = selectors.period_overview(period, today)
-        status_counts, timeliness_counts = {}, {}
+        all_rows = selectors.period_overview(period, today)
+        shows, sorts = office_filters.show_choices(), office_filters.sort_choices()
+        chosen, notices = _read_filters(self.request.GET, shows, sorts)
+        rows = office_filters.apply_filters(all_rows, chosen)
         for row in rows:
+            row["remindable"] = row["status"] in office_filters.UNREPORTED
+        status_counts, timeliness_counts = {}, {}
+        for row in all_rows:
             status_counts[row["status"]] = status_counts.get(row["status"], 0) + 1
             timeliness_counts[row["timeliness"]] = timeliness_counts.get(row["timeliness"], 0) + 1
         return super().get_context_data(
@@ -110,8 +167,43 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
             status_counts=[(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
             timeliness_counts=[(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
             can_manage_periods=policy.can_manage_periods(self.request.user),
+            can_send_reminders=policy.can_send_reminders(self.request.user),
+            all_rows=all_rows,
+            total=len(all_rows),
+            **_filter_context(chosen, notices, shows, sorts),
             **kwargs,
         )
+
+
+class PeriodRemindView(PolicyRequiredMixin, View):
+    """催报: the office reminds the units it selected on the period overview."""
+
+    permission = "can_send_reminders"
+
+    def post(self, request, pk):
+        period = get_object_or_404(Period, pk=pk)
+        codes = [code for code in request.POST.getlist("unit") if code]
+        back = reverse("tasks:period_overview", args=[period.pk])
+        query = request.POST.get("back", "")
+        if query.startswith("?") and len(query) < 500 and "\n" not in query:
+            back += query
+        if not codes:
+            messages.error(request, _("请先勾选要催报的单位。"))
+            return redirect(back)
+        units = list(Unit.objects.active().filter(code__in=codes[:500]))
+        unknown = sorted(set(codes) - {unit.code for unit in units})
+        if unknown:
+            messages.error(request, _("没有这些单位，未催报：%(codes)s") % {"codes": "、".join(unknown[:10])})
+        sent, refused = services.remind_units(period, units, by=request.user)
+        for problem in refused:
+            messages.warning(request, problem)
+        if sent:
+            messages.success(
+                request,
+                _("已向 %(n)s 个单位发出催报：%(units)s")
+                % {"n": len(sent), "units": "、".join(unit.short_name for unit in sent)},
+            )
+        return redirect(back)
 
 
 class ExtensionCreateView(PolicyRequiredMixin, View):

@@ -49,6 +49,7 @@ from tasks.models import (
     Evidence,
     MeasureLine,
     Notification,
+    OfficeReminder,
     Period,
     Submission,
     SubmissionEvent,
@@ -164,6 +165,7 @@ MATRIX = [
     get("tasks:period_overview", PERIOD, *OFFICE_AND_VIEWER),
     get("tasks:period_state", PERIOD,                         LOGIN, 403,  403,   403, 403,  403,  405,   405),
     get("tasks:extension_create", PERIOD,                     LOGIN, 403,  403,   403, 403,  403,  405,   405),
+    get("tasks:period_remind", PERIOD,                        LOGIN, 403,  403,   403, 403,  403,  405,   405),
     get("tasks:submission_submit", DRAFT, *POST_ONLY),
     get("tasks:submission_approve", SUBMITTED, *POST_ONLY),
     get("tasks:submission_return", SUBMITTED, *POST_ONLY),
@@ -178,6 +180,8 @@ MATRIX = [
                                                               LOGIN, 403,  403,   403, 403,  403,  405,   405),
     get("reports_office:rollup_runs", NONE, *OFFICE_AND_VIEWER),
     get("reports:dashboard", NONE, *OFFICE_AND_VIEWER),
+    # 牵头行动: the staff of a lead unit (jyt leads A1, kx P4, kjt P2)
+    get("reports:led_initiatives", NONE,                      LOGIN, 200,  403,   200, 200,  200,  403,   403),
     # the lead unit's staff read the initiative they lead (牵头单位视图); the responsible unit does not
     get("reports:initiative_detail", lambda w: ["A1"],        LOGIN, 403,  200,   403, 403,  200,  200,   200),
     # T04 belongs to P4, which 省科协 (other) leads: a target's progress is the lead unit's too, as
@@ -210,6 +214,9 @@ MATRIX = [
          data=lambda w: {"state": "closed"}),
     post("tasks:extension_create", PERIOD,                    LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"unit": "kjt", "deadline": "2024-12-31", "reason": "抗灾"}),
+    # 催报: the office reminds 省科协 (a draft in the period); nobody else may
+    post("tasks:period_remind", PERIOD,                       LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"unit": ["kx"]}),
     post("reports_office:settings", NONE,                     LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"form": "waypoint", "target": w.waypoint.target_id, "year": "2023", "value": "5"}),
     post("reports_office:waypoint_delete", lambda w: [w.waypoint.pk],
@@ -497,6 +504,7 @@ def state():
         "evidence": list(Evidence.objects.order_by("pk").values_list("pk", flat=True)),
         "periods": list(Period.objects.order_by("pk").values_list("pk", "state")),
         "extensions": DeadlineExtension.objects.count(),
+        "office_reminders": OfficeReminder.objects.count(),
         "waypoints": list(TargetWaypoint.objects.order_by("pk").values_list("pk", "year", "value")),
         "rollup_runs": RollupRun.objects.count(),
         "report_runs": ReportRun.objects.count(),

@@ -117,6 +117,12 @@ def is_unit_staff(user) -> bool:
     return _staff_unit_id(user) is not None
 
 
+def leads_initiatives(user) -> bool:
+    """Staff of a unit that leads an initiative (or a part of one): 牵头行动, the list of those
+    initiatives with links to their progress pages (read only)."""
+    return bool(led_initiative_ids(user))
+
+
 def can_see_all_units(user) -> bool:
     """The office and viewers read every unit's forms and evidence."""
     return role_of(user) in READS_EVERYTHING
@@ -148,6 +154,11 @@ def can_reopen(user, submission) -> bool:
 
 def can_manage_periods(user) -> bool:
     """Open and close periods, extend a unit's deadline."""
+    return role_of(user) == Role.OFFICE
+
+
+def can_send_reminders(user) -> bool:
+    """催报: remind units that have not reported for a period."""
     return role_of(user) == Role.OFFICE
 
 
@@ -259,6 +270,7 @@ def _refusals():
         "see_reports": _("只有省纲要办和查阅人员可以查看评估报告。"),
         "manage_reports": _("只有省纲要办可以生成评估报告。"),
         "run_rollups": _("只有省纲要办可以发起汇总。"),
+        "lead": _("只有牵头单位的填报员和审核员可以查看牵头行动。"),
     }
 
 
@@ -268,10 +280,12 @@ REFUSAL_OF = {
     "can_see_reports": "see_reports",
     "can_review": "office",
     "can_manage_periods": "office",
+    "can_send_reminders": "office",
     "can_manage_settings": "office",
     "can_manage_accounts": "office",
     "can_manage_reports": "manage_reports",
     "can_run_rollups": "run_rollups",
+    "leads_initiatives": "lead",
 }
 
 

@@ -1,0 +1,88 @@
+"""The office's filters, sorting and search on the period overview and the review queue.
+
+Everything comes from GET parameters (``show``, ``kind``, ``sort``, ``q``); a value the page does
+not know is ignored and named in a notice in Chinese, never an error. The rows are the
+``selectors.period_overview`` dicts: unit, submission, status, timeliness."""
+
+from django.utils.translation import gettext as _
+
+from tasks.choices import SubmissionStatus, Timeliness
+from units.choices import UnitKind
+
+# 未报 / 逾期 as the glossary says (timeliness), and the forms not (yet) sent: 催报's candidates.
+UNREPORTED = (SubmissionStatus.NOT_STARTED, SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
+MAX_QUERY = 50
+
+
+def show_choices():
+    return {
+        "missing": _("只看未报"),
+        "late": _("只看逾期"),
+        "unreported": _("只看尚未提交"),
+    }
+
+
+def sort_choices():
+    return {"unit": _("按单位"), "status": _("按状态"), "submitted": _("按提交时间")}
+
+
+def _keep(row, show):
+    if show == "missing":
+        return row["timeliness"] == Timeliness.MISSING
+    if show == "late":
+        return row["timeliness"] == Timeliness.LATE
+    if show == "unreported":
+        return row["status"] in UNREPORTED
+    return True
+
+
+STATUS_ORDER = {status: i for i, status in enumerate(SubmissionStatus.values)}
+
+
+def read_filters(params, sorts=None):
+    """(the valid filters, notices about the values ignored) from a page's GET parameters."""
+    shows, kinds = show_choices(), dict(UnitKind.choices)
+    sorts = sorts or sort_choices()
+    chosen, notices = {"show": "", "kind": "", "sort": "", "q": ""}, []
+    for key, known, label in (
+        ("show", shows, _("筛选")),
+        ("kind", kinds, _("单位类别")),
+        ("sort", sorts, _("排序")),
+    ):
+        value = params.get(key, "")
+        if value in known:
+            chosen[key] = value
+        elif value:
+            notices.append(_("“%(label)s”的取值无效，已忽略。") % {"label": label})
+    query = params.get("q", "").replace("\x00", "").strip()
+    if len(query) > MAX_QUERY:
+        notices.append(_("搜索内容过长，只按前 %(n)s 个字搜索。") % {"n": MAX_QUERY})
+        query = query[:MAX_QUERY]
+    chosen["q"] = query
+    return chosen, notices
+
+
+def _submitted_key(row):
+    submission = row.get("submission")
+    when = submission.submitted_at if submission is not None else None
+    # the longest waiting first; never-submitted rows last
+    return (when is None, when.timestamp() if when else 0)
+
+
+def apply_filters(rows, chosen):
+    """The rows the filters keep, in the chosen order (the given order when none)."""
+    query = chosen["q"].casefold()
+    kept = [
+        row
+        for row in rows
+        if _keep(row, chosen["show"])
+        and (not chosen["kind"] or row["unit"].kind == chosen["kind"])
+        and (not query or query in row["unit"].name.casefold() or query in row["unit"].short_name.casefold())
+    ]
+    if chosen["sort"] == "unit":
+        kept.sort(key=lambda r: (r["unit"].sort_order, r["unit"].code))
+    elif chosen["sort"] == "status":
+        kept.sort(key=lambda r: (STATUS_ORDER.get(r["status"], 99), r["unit"].sort_order))
+    elif chosen["sort"] == "submitted":
+        kept.sort(key=_submitted_key)
+    return kept
