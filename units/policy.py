@@ -203,10 +203,12 @@ def can_submit(user, submission) -> bool:
 
 
 def can_edit_self_assessment(user, self_assessment) -> bool:
-    """Unit reporters and approvers fill in their unit's self-assessment (自评) while it is a draft
-    or returned and its evaluation round is open (an unsaved one counts as a draft)."""
+    """Unit reporters and approvers of a member unit of the office fill in their unit's
+    self-assessment (自评) while it is a draft or returned and its evaluation round is open (an
+    unsaved one counts as a draft)."""
     return (
         works_for(user, self_assessment.unit_id)
+        and self_assessment.unit.office_member
         and self_assessment.is_editable
         and self_assessment.round.is_open
     )
