@@ -221,3 +221,32 @@ def test_the_api_scopes_and_steps(final_round, jyt, reporter, approver, office, 
     assert response.status_code == 409 and "退回意见" in response.json()["detail"]
     response = api_client.post(reverse("selfassessment-approve", args=[assessment.pk]))
     assert response.status_code == 200 and response.json()["status"] == "approved"
+
+
+def test_the_demo_self_assessments_are_deterministic(office):
+    from reports.demo import APPROVED_SELF_ASSESSMENTS, build_demo_self_assessments
+
+    today = datetime.date(2027, 3, 1)
+    counts = build_demo_self_assessments(today=today)
+    assert counts == {"approved": APPROVED_SELF_ASSESSMENTS, "submitted": 1, "draft": 1}
+    evaluation = round_for(current_plan(), EvaluationKind.FINAL)
+    assert evaluation.state == PeriodState.OPEN and evaluation.deadline > today and evaluation.year == 2025
+    by_unit = {a.unit.code: a for a in SelfAssessment.objects.filter(round=evaluation).select_related("unit")}
+    assert (
+        by_unit["jyt"].status == SubmissionStatus.DRAFT
+        and by_unit["kjt"].status == SubmissionStatus.SUBMITTED
+    )
+    assert services.missing_judgements(by_unit["jyt"])  # the draft cannot be submitted yet
+    assert not services.missing_judgements(by_unit["kjt"])
+    approved = approved_self_assessments(evaluation)
+    assert len(approved) == APPROVED_SELF_ASSESSMENTS
+    assert all(j["judgement"] for row in approved for j in row["judgements"])
+    snapshot = [
+        (r["unit"].code, r["achievements"], [j["judgement"] for j in r["judgements"]]) for r in approved
+    ]
+    assert build_demo_self_assessments(today=today) == {}  # a second run changes nothing
+    build_demo_self_assessments(today=today, reset=True)
+    again = approved_self_assessments(evaluation)
+    assert [
+        (r["unit"].code, r["achievements"], [j["judgement"] for j in r["judgements"]]) for r in again
+    ] == snapshot
