@@ -58,7 +58,14 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         queue = Submission.objects.pending_review().select_related("unit", "period", "submitted_by")
-        return super().get_context_data(queue=queue, now=timezone.now(), **kwargs)
+        self_assessments = (
+            SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
+            .select_related("unit", "round", "submitted_by")
+            .order_by("submitted_at")
+        )
+        return super().get_context_data(
+            queue=queue, self_assessments=self_assessments, now=timezone.now(), **kwargs
+        )
 
 
 class PeriodListView(PolicyRequiredMixin, TemplateView):

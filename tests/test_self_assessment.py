@@ -250,3 +250,22 @@ def test_the_demo_self_assessments_are_deterministic(office):
     assert [
         (r["unit"].code, r["achievements"], [j["judgement"] for j in r["judgements"]]) for r in again
     ] == snapshot
+
+
+def test_the_office_finds_submitted_self_assessments_and_approves_from_the_round_page(
+    final_round, jyt, reporter, approver, office
+):
+    assessment = services.submit_self_assessment(
+        judge_all(services.ensure_self_assessment(final_round, jyt, by=reporter), reporter), by=approver
+    )
+    client = Client()
+    client.force_login(office)
+    detail = reverse("tasks:self_assessment_detail", args=[assessment.pk])
+    assert detail in client.get(reverse("tasks:review_queue")).content.decode()
+    page = client.get(reverse("tasks:round_detail", args=[final_round.pk])).content.decode()
+    approve = reverse("tasks:self_assessment_approve", args=[assessment.pk])
+    assert approve in page
+    assert client.post(approve).status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.is_approved
+    assert approve not in client.get(reverse("tasks:round_detail", args=[final_round.pk])).content.decode()
