@@ -810,8 +810,10 @@ def _assessment_transition(assessment_id, *, by, allowed_from, to, action, comme
 
 
 def missing_judgements(assessment) -> list:
-    """The measures of a self-assessment that have no judgement yet, in order."""
-    return [row.measure for row in assessment.judgements.select_related("measure") if not row.judgement]
+    """The measures assigned to the unit that its self-assessment has not judged yet, in plan
+    order: rows left empty, and measures assigned since the self-assessment was created."""
+    judged = set(assessment.judgements.exclude(judgement="").values_list("measure_id", flat=True))
+    return [m for m in assigned_measures(assessment.unit, assessment.round.plan) if m.pk not in judged]
 
 
 @transaction.atomic

@@ -404,6 +404,10 @@ def _save_posted(request, assessment):
 def _render_self_assessment(request, assessment, posted=None):
     """The self-assessment page; after a refused save (``posted``), with what was typed (400)."""
     rows = list(assessment.judgements.select_related("measure__initiative", "measure__part"))
+    can_edit = policy.can_edit_self_assessment(request.user, assessment)
+    if can_edit:  # measures assigned since it was created: shown unsaved, written by the next save
+        have = {row.measure_id for row in rows}
+        rows += [row for row in services.planned_judgements(assessment) if row.measure_id not in have]
     status = 200
     if posted is not None:  # a refused save: keep what was typed
         texts, judgements = posted
@@ -420,9 +424,8 @@ def _render_self_assessment(request, assessment, posted=None):
             "sa": assessment,
             "rows": rows,
             "judgement_choices": Judgement.choices,
-            "can_edit": policy.can_edit_self_assessment(request.user, assessment),
-            "can_submit": policy.can_edit_self_assessment(request.user, assessment)
-            and policy.role_of(request.user) == Role.APPROVER,
+            "can_edit": can_edit,
+            "can_submit": can_edit and policy.role_of(request.user) == Role.APPROVER,
             "can_review": policy.can_review(request.user, assessment),
             "events": assessment.events.select_related("actor"),
             "limit": services.NARRATIVE_LIMIT,
@@ -446,6 +449,8 @@ class SelfAssessmentDetailView(PolicyRequiredMixin, View):
     def post(self, request, pk):
         assessment = self.get_object(request, pk)
         policy.require(policy.can_edit_self_assessment(request.user, assessment), "edit_self_assessment")
+        # gives it the rows of measures assigned since it was created
+        assessment = services.ensure_self_assessment(assessment.round, assessment.unit, by=request.user)
         return _save_posted(request, assessment)
 
 

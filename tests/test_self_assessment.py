@@ -269,3 +269,37 @@ def test_the_office_finds_submitted_self_assessments_and_approves_from_the_round
     assessment.refresh_from_db()
     assert assessment.is_approved
     assert approve not in client.get(reverse("tasks:round_detail", args=[final_round.pk])).content.decode()
+
+
+def test_a_measure_assigned_after_the_start_must_be_judged_too(final_round, jyt, reporter, approver):
+    from tasks.models import Assignment, Initiative
+
+    assessment = judge_all(services.ensure_self_assessment(final_round, jyt, by=reporter), reporter)
+    assigned = set(services.assigned_measures(jyt, current_plan()).values_list("initiative_id", flat=True))
+    initiative = Initiative.objects.filter(plan=current_plan()).exclude(pk__in=assigned).first()
+    Assignment.objects.create(initiative=initiative, role="responsible", unit=jyt)
+    with pytest.raises(services.WorkflowError) as refused:
+        services.submit_self_assessment(assessment, by=approver)
+    assert initiative.measures.first().title in str(refused.value)
+    # the next save of the unit's page gives it the new rows
+    services.ensure_self_assessment(final_round, jyt, by=reporter)
+    assessment = judge_all(SelfAssessment.objects.get(pk=assessment.pk), reporter)
+    assert services.submit_self_assessment(assessment, by=approver).awaits_review
+
+
+def test_the_page_shows_and_saves_a_newly_assigned_measure(final_round, jyt, reporter):
+    from tasks.models import Assignment, Initiative
+
+    assessment = judge_all(services.ensure_self_assessment(final_round, jyt, by=reporter), reporter)
+    assigned = set(services.assigned_measures(jyt, current_plan()).values_list("initiative_id", flat=True))
+    initiative = Initiative.objects.filter(plan=current_plan()).exclude(pk__in=assigned).first()
+    Assignment.objects.create(initiative=initiative, role="responsible", unit=jyt)
+    measure = initiative.measures.first()
+    client = Client()
+    client.force_login(reporter)
+    url = reverse("tasks:self_assessment_detail", args=[assessment.pk])
+    assert f"m-{measure.pk}-judgement" in client.get(url).content.decode()
+    assessment.refresh_from_db()
+    client.post(url, {"version": assessment.version, f"m-{measure.pk}-judgement": "not_done"})
+    assert assessment.judgements.get(measure=measure).judgement == "not_done"
+    assert measure not in services.missing_judgements(assessment)
