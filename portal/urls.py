@@ -13,6 +13,7 @@ from reports.api.reports import ReportRunViewSet
 from reports.api.views import RollupRunViewSet, TargetProgressViewSet
 from targets.api.submissions import SubmissionViewSet
 from tasks.api.reporting import PeriodViewSet
+from tasks.api.self_assessments import SelfAssessmentViewSet
 from tasks.api.views import InitiativeViewSet, MeasureViewSet, PlanViewSet
 from units.api.views import RegionViewSet, UnitViewSet
 from units.views import ObtainTokenView
@@ -27,6 +28,7 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("targets", TargetProgressViewSet, basename="target")
 router.register("periods", PeriodViewSet, basename="period")
 router.register("submissions", SubmissionViewSet, basename="submission")
+router.register("self-assessments", SelfAssessmentViewSet, basename="selfassessment")
 router.register("reports", ReportRunViewSet, basename="report")
 router.register("rollups", RollupRunViewSet, basename="rollup")
 router.register("baselines", BaselineViewSet, basename="baseline")

@@ -1520,3 +1520,155 @@ def _keep_timestamps(model, *names):
     finally:
         for f, auto_now, auto_now_add in saved:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+# Self-assessments of the final evaluation (自评) ------------------------------------------------
+
+SELF_ASSESSMENT_DAYS = 45  # the final round's deadline: this many days after today (or DEMO_NOW)
+FEATURED_SELF_ASSESSMENT = {"jyt": SubmissionStatus.DRAFT, "kjt": SubmissionStatus.SUBMITTED}
+APPROVED_SELF_ASSESSMENTS = 8  # the first member units in order, besides the featured ones
+
+SA_ACHIEVEMENTS = [
+    "“十四五”以来，{unit}认真落实《实施方案》分工，把科学素质工作纳入本单位年度重点工作，共牵头或参与{n}项工作措施。",
+    "围绕{initiative}，组织开展各类科普活动，覆盖农牧区、城镇社区和学校，服务群众逾{people}万人次。",
+    "健全工作机制，明确分管领导和联络员，按季度报送工作进展，资料归档完整。",
+]
+SA_PROBLEMS = [
+    "农牧区和偏远地区科普资源相对薄弱，线下活动受季节和交通影响较大。",
+    "专职科普人员数量不足，基层科普队伍专业化水平有待提升。",
+    "部分措施的成效评价以活动数量为主，对群众科学素质提升的效果评估还不够深入。",
+]
+SA_NEXT_STEPS = [
+    "巩固“十四五”工作成果，总结推广好经验好做法，形成长效机制。",
+    "加大对农牧区、民族地区的科普资源倾斜，推动优质资源下沉。",
+    "做好与“十五五”全民科学素质工作的衔接，提前谋划重点任务。",
+]
+SA_NOTES = {
+    "done": "已按《实施方案》要求完成，相关工作常态化开展。",
+    "mostly": "主体任务已完成，个别地区进度稍慢，年底前完成收尾。",
+    "not_done": "受经费和人员条件限制未能全面完成，已列入下一步工作。",
+}
+
+
+def build_demo_self_assessments(*, plan=None, seed=DEFAULT_SEED, today=None, reset=False) -> dict:
+    """The final evaluation round, open with its deadline ahead of today, and the member units'
+    self-assessments: the first ``APPROVED_SELF_ASSESSMENTS`` approved, 省科技厅's submitted and
+    waiting for the office, 省教育厅's a draft (``FEATURED_SELF_ASSESSMENT``). Deterministic for a
+    seed; a second run changes nothing (``reset`` builds the self-assessments again).
+
+    Returns the number of self-assessments per status written by this run."""
+    from tasks.choices import EvaluationKind, Judgement
+    from tasks.models import EvaluationRound, MeasureJudgement, SelfAssessment, SelfAssessmentEvent
+    from tasks.services import evaluation_year
+
+    plan = plan or current_plan()
+    today = today or timezone.localdate()
+    tz = timezone.get_default_timezone()
+    now = timezone.make_aware(DEMO_NOW, tz)
+    User = get_user_model()
+    office = User.objects.filter(is_active=True, membership__role=Role.OFFICE).order_by("pk").first()
+    deadline = max(today, DEMO_NOW.date()) + datetime.timedelta(days=SELF_ASSESSMENT_DAYS)
+    counts = Counter()
+    with transaction.atomic():
+        evaluation, created = EvaluationRound.objects.get_or_create(
+            plan=plan,
+            kind=EvaluationKind.FINAL,
+            defaults={
+                "year": evaluation_year(plan, EvaluationKind.FINAL),
+                "opens_on": DEMO_NOW.date() - datetime.timedelta(days=20),
+                "deadline": deadline,
+                "state": PeriodState.OPEN,
+                "opened_by": office,
+                "opened_at": now - datetime.timedelta(days=20),
+            },
+        )
+        if not created and evaluation.deadline < today:  # keep the demo's deadline ahead
+            EvaluationRound.objects.filter(pk=evaluation.pk).update(deadline=deadline, state=PeriodState.OPEN)
+        if reset:
+            SelfAssessment.objects.filter(round=evaluation).delete()
+        if SelfAssessment.objects.filter(round=evaluation).exists():
+            return dict(counts)
+        members = [
+            u
+            for u in Unit.objects.office_members().order_by("sort_order", "code")
+            if not is_synthetic(u.code)
+        ]
+        plain = [u for u in members if u.code not in FEATURED_SELF_ASSESSMENT][:APPROVED_SELF_ASSESSMENTS]
+        chosen = [(u, SubmissionStatus.APPROVED) for u in plain] + [
+            (u, FEATURED_SELF_ASSESSMENT[u.code]) for u in members if u.code in FEATURED_SELF_ASSESSMENT
+        ]
+        for index, (unit, status) in enumerate(chosen):
+            rng = random.Random(f"{seed}-self-assessment-{unit.code}")
+            measures = list(assigned_measures(unit, plan))
+            approver = User.objects.filter(username=f"{unit.code}-approver").first()
+            reporter = User.objects.filter(username=f"{unit.code}-reporter").first()
+            initiatives = "、".join(dict.fromkeys(m.initiative.title for m in measures)) or "科学素质提升工作"
+            texts = {
+                "achievements": "\n".join(SA_ACHIEVEMENTS).format(
+                    unit=unit.name, n=len(measures), initiative=initiatives, people=rng.randint(3, 60)
+                ),
+                "problems": "\n".join(rng.sample(SA_PROBLEMS, 2)),
+                "next_steps": "\n".join(SA_NEXT_STEPS),
+            }
+            started = now - datetime.timedelta(days=15 - index % 5, hours=rng.randint(1, 8))
+            submitted = started + datetime.timedelta(days=2)
+            reviewed = submitted + datetime.timedelta(days=1)
+            assessment = SelfAssessment.objects.create(
+                round=evaluation,
+                unit=unit,
+                status=status,
+                updated_by=reporter,
+                submitted_at=submitted if status != SubmissionStatus.DRAFT else None,
+                submitted_by=approver if status != SubmissionStatus.DRAFT else None,
+                reviewed_at=reviewed if status == SubmissionStatus.APPROVED else None,
+                reviewed_by=office if status == SubmissionStatus.APPROVED else None,
+                **texts,
+            )
+            rows = []
+            for number, measure in enumerate(measures, start=1):
+                value = rng.choices(
+                    [Judgement.DONE, Judgement.MOSTLY, Judgement.NOT_DONE], weights=[75, 20, 5]
+                )[0]
+                if status == SubmissionStatus.DRAFT and number > len(measures) // 2:
+                    value = ""  # the draft is half done: its approver cannot submit it yet
+                rows.append(
+                    MeasureJudgement(
+                        self_assessment=assessment,
+                        measure=measure,
+                        judgement=value,
+                        note=SA_NOTES[value] if value else "",
+                        evidence_ref=f"{unit.name}{measure.code}工作总结" if value == Judgement.DONE else "",
+                        sort_order=number,
+                    )
+                )
+            MeasureJudgement.objects.bulk_create(rows)
+            events = [(EventAction.CREATED, reporter, "", SubmissionStatus.DRAFT, started)]
+            if status != SubmissionStatus.DRAFT:
+                events.append(
+                    (
+                        EventAction.SUBMITTED,
+                        approver,
+                        SubmissionStatus.DRAFT,
+                        SubmissionStatus.SUBMITTED,
+                        submitted,
+                    )
+                )
+            if status == SubmissionStatus.APPROVED:
+                events.append(
+                    (
+                        EventAction.APPROVED,
+                        office,
+                        SubmissionStatus.SUBMITTED,
+                        SubmissionStatus.APPROVED,
+                        reviewed,
+                    )
+                )
+            SelfAssessmentEvent.objects.bulk_create(
+                SelfAssessmentEvent(
+                    self_assessment=assessment, action=a, actor=who, from_status=f, to_status=t, at=at
+                )
+                for a, who, f, t, at in events
+            )
+            SelfAssessment.objects.filter(pk=assessment.pk).update(created_at=started, updated_at=submitted)
+            counts[status] += 1
+    return dict(counts)

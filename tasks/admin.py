@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from tasks.models import (
     Assignment,
     DeadlineExtension,
+    EvaluationRound,
     Evidence,
     Initiative,
     InitiativePart,
@@ -14,6 +15,7 @@ from tasks.models import (
     Notification,
     Period,
     Plan,
+    SelfAssessment,
     Submission,
     WorkPoint,
 )
@@ -138,3 +140,20 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["user", "kind", "created_at", "read_at"]
     list_filter = ["kind"]
     list_select_related = ["user"]
+
+
+@admin.register(EvaluationRound)
+class EvaluationRoundAdmin(SimpleHistoryAdmin):  # "历史": who opened or closed it, and when
+    list_display = ["plan", "kind", "year", "opens_on", "deadline", "state", "opened_by"]
+    list_filter = ["plan", "kind", "state"]
+
+
+@admin.register(SelfAssessment)
+class SelfAssessmentAdmin(SimpleHistoryAdmin):
+    """Read only: the workflow runs through the portal's pages, which keep the audit trail."""
+
+    list_display = ["unit", "round", "status", "version", "submitted_at", "reviewed_at"]
+    list_filter = ["status", "round"]
+    search_fields = ["unit__name", "unit__code"]
+    list_select_related = ["unit", "round"]
+    readonly_fields = [f.name for f in SelfAssessment._meta.fields]

@@ -66,3 +66,16 @@ class ReminderKind(models.TextChoices):
     WEEK_BEFORE = "week_before", _("截止前7天")
     DAY_BEFORE = "day_before", _("截止前1天")
     DAY_AFTER = "day_after", _("截止后1天")
+
+
+class EvaluationKind(models.TextChoices):
+    MIDTERM = "midterm", _("中期评估")  # 2023, the plan's mid-term evaluation
+    FINAL = "final", _("总结评估")  # the plan's last year, the final evaluation
+
+
+class Judgement(models.TextChoices):
+    """A unit's own judgement of one assigned measure in its self-assessment (自评)."""
+
+    DONE = "done", pgettext_lazy("self-assessment", "已完成")
+    MOSTLY = "mostly", _("基本完成")
+    NOT_DONE = "not_done", _("未完成")

@@ -11,8 +11,10 @@ from simple_history.models import HistoricalRecords
 from tasks import rules
 from tasks.choices import (
     AssignmentRole,
+    EvaluationKind,
     EventAction,
     InitiativeKind,
+    Judgement,
     MeasureStatus,
     NotificationKind,
     PeriodState,
@@ -678,3 +680,194 @@ class OfficeReminder(models.Model):
 
     def __str__(self):
         return f"{self.period} {self.unit} {self.day}"
+
+
+# Evaluations (中期评估 / 总结评估) and the units' self-assessments (自评) -------------------------
+
+
+class EvaluationRound(models.Model):
+    """An evaluation round (评估工作) the office opens: the 2023 mid-term or the final evaluation.
+
+    Each member unit of the office fills one self-assessment per round. A plan has at most one
+    round of each kind."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("实施方案"), on_delete=models.PROTECT, related_name="evaluation_rounds"
+    )
+    kind = models.CharField(_("评估类别"), max_length=16, choices=EvaluationKind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    opens_on = models.DateField(_("开始填报日期"))
+    deadline = models.DateField(_("报送截止日期"))
+    state = models.CharField(_("状态"), max_length=16, choices=PeriodState.choices, default=PeriodState.OPEN)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("开启人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField(_("开启时间"), default=timezone.now)
+
+    # Who opened or closed the round, and when.
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "year", "kind"]
+        verbose_name = _("评估工作")
+        verbose_name_plural = _("评估工作")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind"], name="evaluation_round_once_per_kind"),
+            models.CheckConstraint(
+                name="evaluation_deadline_after_opening", condition=Q(deadline__gte=models.F("opens_on"))
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return _("%(year)s年%(kind)s") % {"year": self.year, "kind": self.get_kind_display()}
+
+    @property
+    def is_open(self):
+        return self.state == PeriodState.OPEN
+
+
+class SelfAssessmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Self-assessments a user may read: as submissions (``units.policy.unit_scope``)."""
+        from units.policy import unit_scope
+
+        return self.filter(unit_scope(user, "unit"))
+
+
+class SelfAssessment(models.Model):
+    """A unit's self-assessment (自评) for an evaluation round: three narratives and a judgement
+    of each assigned measure. Same workflow as the quarterly form (``SubmissionStatus``)."""
+
+    round = models.ForeignKey(
+        EvaluationRound, verbose_name=_("评估工作"), on_delete=models.PROTECT, related_name="self_assessments"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="self_assessments"
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
+    )
+    achievements = models.TextField(_("主要成效"), blank=True)
+    problems = models.TextField(_("存在的问题"), blank=True)
+    next_steps = models.TextField(_("下一步工作"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("最后修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最后修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    review_comment = models.TextField(_("退回意见"), blank=True)
+
+    objects = SelfAssessmentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["round", "unit__sort_order"]
+        verbose_name = _("单位自评")
+        verbose_name_plural = _("单位自评")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "unit"], name="one_self_assessment_per_unit_and_round")
+        ]
+
+    def __str__(self):
+        return _("%(unit)s · %(round)s自评") % {"unit": self.unit, "round": self.round}
+
+    @property
+    def is_editable(self):
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def awaits_review(self):
+        return self.status == SubmissionStatus.SUBMITTED
+
+    @property
+    def is_approved(self):
+        return self.status == SubmissionStatus.APPROVED
+
+
+class MeasureJudgement(models.Model):
+    """A self-assessment's judgement of one measure assigned to the unit, with a short note."""
+
+    self_assessment = models.ForeignKey(
+        SelfAssessment, verbose_name=_("单位自评"), on_delete=models.CASCADE, related_name="judgements"
+    )
+    measure = models.ForeignKey(
+        Measure, verbose_name=_("工作措施"), on_delete=models.PROTECT, related_name="judgements"
+    )
+    judgement = models.CharField(_("完成情况"), max_length=16, choices=Judgement.choices, blank=True)
+    note = models.TextField(_("简要说明"), blank=True)
+    evidence_ref = models.CharField(_("佐证材料"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["self_assessment", "sort_order"]
+        verbose_name = _("措施完成情况")
+        verbose_name_plural = _("措施完成情况")
+        constraints = [
+            models.UniqueConstraint(fields=["self_assessment", "measure"], name="judgement_measure_unique")
+        ]
+
+    def __str__(self):
+        return str(self.measure)
+
+
+class SelfAssessmentEvent(models.Model):
+    """Who did what to a self-assessment and when (as ``SubmissionEvent`` for the quarterly form)."""
+
+    self_assessment = models.ForeignKey(
+        SelfAssessment, verbose_name=_("单位自评"), on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(_("操作"), max_length=16, choices=EventAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=SubmissionStatus.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=SubmissionStatus.choices, blank=True)
+    comment = models.TextField(_("意见 / 说明"), blank=True)
+
+    class Meta:
+        ordering = ["self_assessment", "at", "pk"]
+        verbose_name = _("自评操作记录")
+        verbose_name_plural = _("自评操作记录")
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -161,3 +161,127 @@ def unit_inbox(unit, today):
             "missed": len(missed),
         },
     }
+
+
+# Evaluation rounds and self-assessments (自评) ----------------------------------------------
+
+
+def round_for(plan, kind):
+    """The plan's evaluation round of a kind (``EvaluationKind``: midterm / final), or None."""
+    from tasks.models import EvaluationRound
+
+    return EvaluationRound.objects.filter(plan=plan, kind=kind).first()
+
+
+def approved_self_assessments(evaluation) -> list:
+    """The approved self-assessments of a round, for the evaluation report, in unit order.
+
+    Returns a list with one dict per unit whose self-assessment is approved::
+
+        {
+            "unit": Unit,
+            "achievements": str,   # 主要成效, plain text (escape it when rendering)
+            "problems": str,       # 存在的问题
+            "next_steps": str,     # 下一步工作
+            "approved_at": datetime,
+            "judgements": [        # one per assigned measure, in plan order
+                {
+                    "measure": Measure,           # with .initiative and .part loaded
+                    "judgement": str,             # Judgement value: done / mostly / not_done
+                    "label": str,                 # 已完成 / 基本完成 / 未完成
+                    "note": str,
+                    "evidence_ref": str,
+                },
+                ...
+            ],
+            "counts": {"done": int, "mostly": int, "not_done": int},
+        }
+
+    Units without an approved self-assessment are left out. Two queries.
+    """
+    from tasks.choices import Judgement, SubmissionStatus
+    from tasks.models import MeasureJudgement, SelfAssessment
+
+    if evaluation is None:
+        return []
+    assessments = (
+        SelfAssessment.objects.filter(round=evaluation, status=SubmissionStatus.APPROVED)
+        .select_related("unit")
+        .prefetch_related(
+            Prefetch(
+                "judgements",
+                queryset=MeasureJudgement.objects.select_related("measure__initiative", "measure__part"),
+            )
+        )
+        .order_by("unit__sort_order", "unit__code")
+    )
+    result = []
+    for assessment in assessments:
+        judgements = [
+            {
+                "measure": row.measure,
+                "judgement": row.judgement,
+                "label": row.get_judgement_display(),
+                "note": row.note,
+                "evidence_ref": row.evidence_ref,
+            }
+            for row in assessment.judgements.all()
+        ]
+        result.append(
+            {
+                "unit": assessment.unit,
+                "achievements": assessment.achievements,
+                "problems": assessment.problems,
+                "next_steps": assessment.next_steps,
+                "approved_at": assessment.reviewed_at,
+                "judgements": judgements,
+                "counts": {
+                    j.value: sum(1 for r in judgements if r["judgement"] == j.value) for j in Judgement
+                },
+            }
+        )
+    return result
+
+
+def round_overview(evaluation) -> list:
+    """Every member unit of the office with its self-assessment (or None) and status. Two queries."""
+    from tasks.choices import SubmissionStatus
+    from tasks.models import SelfAssessment
+
+    assessments = {a.unit_id: a for a in SelfAssessment.objects.filter(round=evaluation)}
+    rows = []
+    for unit in Unit.objects.office_members().order_by("sort_order", "code"):
+        assessment = assessments.get(unit.pk)
+        status = assessment.status if assessment else SubmissionStatus.NOT_STARTED
+        rows.append({"unit": unit, "self_assessment": assessment, "status": status})
+    return rows
+
+
+def open_rounds(plan):
+    """The plan's open evaluation rounds, nearest deadline first (the unit inbox lists them)."""
+    from tasks.choices import PeriodState
+    from tasks.models import EvaluationRound
+
+    if plan is None:
+        return EvaluationRound.objects.none()
+    return EvaluationRound.objects.filter(plan=plan, state=PeriodState.OPEN).order_by("deadline")
+
+
+def unit_evaluations(unit) -> list:
+    """The open evaluation rounds a member unit fills a self-assessment for, with its own
+    (``{"round", "self_assessment", "status"}``; empty for units that are not office members)."""
+    from tasks.choices import SubmissionStatus
+    from tasks.models import SelfAssessment
+
+    if unit is None or not unit.office_member or not unit.is_active:
+        return []
+    rounds = list(open_rounds(current_plan()))
+    mine = {a.round_id: a for a in SelfAssessment.objects.filter(unit=unit, round__in=rounds)}
+    return [
+        {
+            "round": r,
+            "self_assessment": mine.get(r.pk),
+            "status": mine[r.pk].status if r.pk in mine else SubmissionStatus.NOT_STARTED,
+        }
+        for r in rounds
+    ]

@@ -633,3 +633,313 @@ def remove_evidence(evidence, *, by):
     evidence._history_user = by  # the audit row of the deletion keeps the file's name and who
     evidence.delete()
     transaction.on_commit(lambda: stored.delete(save=False))
+
+
+# Evaluation rounds and self-assessments (自评) ----------------------------------------------
+
+NARRATIVE_LIMIT = 5000  # characters of each of 主要成效, 存在的问题, 下一步工作
+NOTE_LIMIT = 500
+EVIDENCE_REF_LIMIT = 200
+NARRATIVE_FIELDS = ("achievements", "problems", "next_steps")
+
+
+def evaluation_year(plan: Plan, kind: str) -> int:
+    """The year a round evaluates: the plan's middle year (2023) or its last (2025)."""
+    from tasks.choices import EvaluationKind
+
+    if kind == EvaluationKind.MIDTERM:
+        return (plan.start_year + plan.end_year) // 2
+    return plan.end_year
+
+
+@transaction.atomic
+def open_round(plan: Plan, kind: str, *, deadline: datetime.date, by, opens_on=None):
+    """The office opens an evaluation round; a plan has one round of each kind."""
+    from django.db import IntegrityError
+
+    from tasks.choices import EvaluationKind
+    from tasks.models import EvaluationRound
+
+    policy.require(policy.can_manage_periods(by), "office")
+    if kind not in EvaluationKind.values:
+        raise WorkflowError(_("无效的评估类别。"))
+    opens_on = opens_on or timezone.localdate()
+    if deadline < opens_on:
+        raise WorkflowError(_("报送截止日期不能早于开始填报日期（%(date)s）。") % {"date": opens_on})
+    label = EvaluationKind(kind).label
+    if EvaluationRound.objects.filter(plan=plan, kind=kind).exists():
+        raise WorkflowError(_("%(kind)s已经开启过，不能重复开启。") % {"kind": label})
+    evaluation = EvaluationRound(
+        plan=plan,
+        kind=kind,
+        year=evaluation_year(plan, kind),
+        opens_on=opens_on,
+        deadline=deadline,
+        state=PeriodState.OPEN,
+        opened_by=by,
+    )
+    evaluation._history_user = by
+    try:
+        with transaction.atomic():
+            evaluation.save()
+    except IntegrityError as exc:  # opened at the same moment by someone else
+        raise WorkflowError(_("%(kind)s已经开启过，不能重复开启。") % {"kind": label}) from exc
+    return evaluation
+
+
+@transaction.atomic
+def set_round_state(evaluation, state: str, *, by):
+    """Close (or reopen) an evaluation round (office only)."""
+    from tasks.models import EvaluationRound
+
+    policy.require(policy.can_manage_periods(by), "office")
+    if state not in (PeriodState.OPEN, PeriodState.CLOSED):
+        raise WorkflowError(_("无效的评估工作状态。"))
+    stored = EvaluationRound.objects.select_for_update().values_list("state", flat=True).get(pk=evaluation.pk)
+    evaluation.state = state
+    if stored != state:
+        evaluation._history_user = by
+        evaluation.save(update_fields=["state"])
+    return evaluation
+
+
+def planned_judgements(self_assessment) -> list:
+    """One unsaved judgement per measure assigned to the unit (``assigned_measures``), in order."""
+    from tasks.models import MeasureJudgement
+
+    measures = assigned_measures(self_assessment.unit, self_assessment.round.plan)
+    return [MeasureJudgement(measure=measure, sort_order=i) for i, measure in enumerate(measures, start=1)]
+
+
+def ensure_self_assessment(evaluation, unit: Unit, *, by):
+    """The unit's self-assessment for the round, created (with a judgement row per assigned
+    measure) by its first save. Only the unit's staff, while the round is open."""
+    from tasks.models import SelfAssessment, SelfAssessmentEvent
+
+    policy.require(
+        policy.can_edit_self_assessment(by, SelfAssessment(round=evaluation, unit=unit)),
+        "edit_self_assessment",
+    )
+    with transaction.atomic():
+        assessment, created = SelfAssessment.objects.get_or_create(
+            round=evaluation, unit=unit, defaults={"updated_by": by}
+        )
+        if created:
+            SelfAssessmentEvent.objects.create(
+                self_assessment=assessment,
+                action=EventAction.CREATED,
+                actor=by,
+                to_status=SubmissionStatus.DRAFT,
+            )
+        if assessment.is_editable:
+            have = set(assessment.judgements.values_list("measure_id", flat=True))
+            for row in planned_judgements(assessment):
+                if row.measure_id not in have:
+                    row.self_assessment = assessment
+                    row._history_user = by
+                    row.save()
+    return assessment
+
+
+def _clean_text(value) -> str:
+    return str(value or "").replace("\x00", "")  # PostgreSQL stores no NUL
+
+
+@transaction.atomic
+def save_self_assessment(assessment_id: int, *, by, version: int, texts: dict, judgements: dict):
+    """Write a self-assessment: ``texts`` maps narrative field → text, ``judgements`` maps a
+    judgement row's id → {judgement, note, evidence_ref}. Text is stored as typed (plain text,
+    escaped when shown). Refuses a stale version, unknown rows and over-long texts; writes nothing
+    then."""
+    from tasks.choices import Judgement
+    from tasks.models import SelfAssessment, SelfAssessmentEvent
+
+    assessment = (
+        SelfAssessment.objects.select_for_update(of=("self",))
+        .select_related("unit", "round")
+        .get(pk=assessment_id)
+    )
+    policy.require(policy.can_edit_self_assessment(by, assessment), "edit_self_assessment")
+    if int(version) != assessment.version:
+        raise WorkflowError(_("保存失败：这份自评在您打开之后已被他人修改，请刷新页面后重新填写。"))
+    errors = []
+    texts = {field: _clean_text(texts[field]) for field in NARRATIVE_FIELDS if field in texts}
+    for field, text in texts.items():
+        if len(text) > NARRATIVE_LIMIT:
+            errors.append(
+                _("“%(field)s”共 %(count)s 字，超过 %(limit)s 字的上限，请精简后再保存。")
+                % {
+                    "field": SelfAssessment._meta.get_field(field).verbose_name,
+                    "count": len(text),
+                    "limit": NARRATIVE_LIMIT,
+                }
+            )
+    rows = {row.pk: row for row in assessment.judgements.select_related("measure")}
+    if set(judgements) - set(rows):
+        raise WorkflowError(_("表中有不属于这份自评的措施，请刷新页面后重试。"))
+    for row_id, data in judgements.items():
+        row = rows[row_id]
+        value = data.get("judgement", row.judgement) or ""
+        if value not in Judgement.values and value != "":
+            errors.append(_("“%(measure)s”的完成情况无效。") % {"measure": row.measure})
+        if len(_clean_text(data.get("note"))) > NOTE_LIMIT:
+            errors.append(
+                _("“%(measure)s”的简要说明超过 %(limit)s 字。")
+                % {"measure": row.measure, "limit": NOTE_LIMIT}
+            )
+        if len(_clean_text(data.get("evidence_ref"))) > EVIDENCE_REF_LIMIT:
+            errors.append(
+                _("“%(measure)s”的佐证材料超过 %(limit)s 字。")
+                % {"measure": row.measure, "limit": EVIDENCE_REF_LIMIT}
+            )
+    if errors:
+        raise ValidationError(errors)
+    changed = False
+    for field, text in texts.items():
+        if getattr(assessment, field) != text:
+            setattr(assessment, field, text)
+            changed = True
+    for row_id, data in judgements.items():
+        row = rows[row_id]
+        dirty = False
+        for field in ("judgement", "note", "evidence_ref"):
+            if field in data and getattr(row, field) != _clean_text(data[field]):
+                setattr(row, field, _clean_text(data[field]))
+                dirty = True
+        if dirty:
+            row._history_user = by
+            row.save()
+            changed = True
+    if not changed:
+        return assessment
+    assessment.version += 1
+    assessment.updated_by = by
+    assessment._history_user = by
+    assessment.save()
+    SelfAssessmentEvent.objects.create(
+        self_assessment=assessment,
+        action=EventAction.SAVED,
+        actor=by,
+        from_status=assessment.status,
+        to_status=assessment.status,
+    )
+    return assessment
+
+
+def _assessment_transition(assessment_id, *, by, allowed_from, to, action, comment="", check=None):
+    from tasks.models import SelfAssessment, SelfAssessmentEvent
+
+    assessment = (
+        SelfAssessment.objects.select_for_update(of=("self",))
+        .select_related("unit", "round")
+        .get(pk=assessment_id)
+    )
+    if check is not None:
+        check(assessment)
+    if assessment.status not in allowed_from:
+        raise WorkflowError(
+            _("这份自评当前状态为“%(status)s”，不能执行此操作。")
+            % {"status": assessment.get_status_display()}
+        )
+    before = assessment.status
+    now = timezone.now()
+    assessment.status = to
+    if to == SubmissionStatus.SUBMITTED:
+        assessment.submitted_at, assessment.submitted_by = now, by
+    if to in (SubmissionStatus.APPROVED, SubmissionStatus.RETURNED):
+        assessment.reviewed_at, assessment.reviewed_by = now, by
+        assessment.review_comment = comment if to == SubmissionStatus.RETURNED else ""
+    assessment.version += 1
+    assessment.updated_by = by
+    assessment._history_user = by
+    assessment.save()
+    SelfAssessmentEvent.objects.create(
+        self_assessment=assessment, action=action, actor=by, from_status=before, to_status=to, comment=comment
+    )
+    return assessment
+
+
+def missing_judgements(assessment) -> list:
+    """The measures assigned to the unit that its self-assessment has not judged yet, in plan
+    order: rows left empty, and measures assigned since the self-assessment was created."""
+    judged = set(assessment.judgements.exclude(judgement="").values_list("measure_id", flat=True))
+    return [m for m in assigned_measures(assessment.unit, assessment.round.plan) if m.pk not in judged]
+
+
+@transaction.atomic
+def submit_self_assessment(assessment, *, by):
+    """The unit approver sends the self-assessment to the office, once every assigned measure has
+    a judgement."""
+
+    def check(locked):
+        policy.require(policy.works_for(by, locked.unit_id), "submit_other_unit")
+        policy.require(policy.membership_of(by).role == Role.APPROVER, "submit_self_assessment")
+        if locked.is_editable and not locked.round.is_open:
+            raise WorkflowError(_("%(round)s已关闭，不能再提交自评。") % {"round": locked.round})
+        if locked.is_editable:
+            missing = missing_judgements(locked)
+            if missing:
+                raise WorkflowError(
+                    _("还有 %(count)s 项工作措施未填写完成情况，不能提交：%(measures)s")
+                    % {
+                        "count": len(missing),
+                        "measures": "；".join(f"{m.code} {m.title}" for m in missing),
+                    }
+                )
+
+    assessment = _assessment_transition(
+        assessment.pk,
+        by=by,
+        allowed_from=EDITABLE_STATUSES,
+        to=SubmissionStatus.SUBMITTED,
+        action=EventAction.SUBMITTED,
+        check=check,
+    )
+    notify(
+        office_users(),
+        NotificationKind.SUBMITTED,
+        lambda: _("%(form)s 已提交，等待审核。") % {"form": assessment},
+    )
+    return assessment
+
+
+@transaction.atomic
+def approve_self_assessment(assessment, *, by):
+    """The office accepts the self-assessment: it is locked and the report uses it."""
+    policy.require(policy.can_review(by), "office")
+    assessment = _assessment_transition(
+        assessment.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.SUBMITTED],
+        to=SubmissionStatus.APPROVED,
+        action=EventAction.APPROVED,
+    )
+    notify(
+        unit_users(assessment.unit_id),
+        NotificationKind.APPROVED,
+        lambda: _("%(form)s 已审核通过。") % {"form": assessment},
+    )
+    return assessment
+
+
+@transaction.atomic
+def return_self_assessment(assessment, *, by, comment: str):
+    """The office sends the self-assessment back with a comment; the unit corrects and resubmits."""
+    policy.require(policy.can_review(by), "office")
+    comment = _clean_text(comment).strip()
+    if not comment:
+        raise WorkflowError(_("退回时必须填写退回意见。"))
+    assessment = _assessment_transition(
+        assessment.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.SUBMITTED],
+        to=SubmissionStatus.RETURNED,
+        action=EventAction.RETURNED,
+        comment=comment,
+    )
+    notify(
+        unit_users(assessment.unit_id),
+        NotificationKind.RETURNED,
+        lambda: _("%(form)s 被退回修改：%(comment)s") % {"form": assessment, "comment": comment},
+    )
+    return assessment

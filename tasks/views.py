@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,12 +16,20 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
-from tasks import office_filters, selectors, services
-from tasks.choices import PeriodState, SubmissionStatus, Timeliness
-from tasks.models import DeadlineExtension, Evidence, Notification, Period, Submission
+from tasks import office_filters, rules, selectors, services
+from tasks.choices import EvaluationKind, Judgement, PeriodState, SubmissionStatus, Timeliness
+from tasks.models import (
+    DeadlineExtension,
+    EvaluationRound,
+    Evidence,
+    Notification,
+    Period,
+    SelfAssessment,
+    Submission,
+)
 from tasks.selectors import current_plan
 from units import policy
-from units.choices import UnitKind
+from units.choices import Role, UnitKind
 from units.models import Unit
 
 
@@ -65,6 +73,7 @@ class InboxView(PolicyRequiredMixin, TemplateView):
             unit=unit,
             today=today,
             led_initiatives=selectors.led_initiatives(self.request.user),
+            evaluations=selectors.unit_evaluations(unit),
             **selectors.unit_inbox(unit, today),
             **kwargs,
         )
@@ -79,18 +88,19 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         queue = list(Submission.objects.pending_review().select_related("unit", "period", "submitted_by"))
         extensions = {
-            (e.period_id, e.unit_id): e.deadline
+            (e.period_id, e.unit_id): e
             for e in DeadlineExtension.objects.filter(period_id__in={s.period_id for s in queue})
         }
         rows = []
         for submission in queue:
-            deadline = extensions.get((submission.period_id, submission.unit_id), submission.period.deadline)
+            extension = extensions.get((submission.period_id, submission.unit_id))
+            deadline = rules.deadline_for(submission.period, extension)
             rows.append(
                 {
                     "unit": submission.unit,
                     "submission": submission,
                     "status": submission.status,
-                    "timeliness": selectors.timeliness(submission, deadline, timezone.localdate()),
+                    "timeliness": selectors.submission_timeliness(submission, deadline, timezone.localdate()),
                 }
             )
         # every form here is submitted: only 逾期 and the unit kind filter them, status does not sort
@@ -101,6 +111,9 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
             queue=office_filters.apply_filters(rows, chosen),
             total=len(rows),
             now=timezone.now(),
+            self_assessments=SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
+            .select_related("unit", "round", "submitted_by")
+            .order_by("submitted_at"),
             **_filter_context(chosen, notices, shows, sorts),
             **kwargs,
         )
@@ -326,3 +339,233 @@ class EvidenceDeleteView(PolicyRequiredMixin, View):
         services.remove_evidence(evidence, by=request.user)
         messages.success(request, _("已删除：%(name)s") % {"name": evidence.original_name})
         return redirect(reverse("targets:submission_detail", args=[evidence.submission_id]) + "#evidence")
+
+
+# Evaluation rounds and self-assessments (自评) ----------------------------------------------
+
+
+class RoundListView(PolicyRequiredMixin, TemplateView):
+    """评估工作: the plan's evaluation rounds; the office opens (POST) and closes them."""
+
+    template_name = "tasks/round_list.html"
+    permission = "can_see_dashboard"
+    write_permission = "can_manage_periods"
+
+    def get_context_data(self, **kwargs):
+        plan = current_plan()
+        rounds = (
+            EvaluationRound.objects.filter(plan=plan)
+            .annotate(
+                n_submitted=Count(
+                    "self_assessments", filter=Q(self_assessments__status=SubmissionStatus.SUBMITTED)
+                ),
+                n_approved=Count(
+                    "self_assessments", filter=Q(self_assessments__status=SubmissionStatus.APPROVED)
+                ),
+            )
+            .order_by("year", "kind")
+        )
+        return super().get_context_data(
+            rounds=rounds,
+            kinds=EvaluationKind.choices,
+            unit_count=Unit.objects.office_members().count(),
+            **kwargs,
+        )
+
+    def post(self, request):
+        try:
+            deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
+        except ValueError:
+            messages.error(request, _("请输入有效的日期（如 2024-10-20）。"))
+            return redirect("tasks:round_list")
+        try:
+            evaluation = services.open_round(
+                current_plan(), request.POST.get("kind", ""), deadline=deadline, by=request.user
+            )
+            messages.success(request, _("已开启%(round)s。") % {"round": evaluation})
+        except services.WorkflowError as exc:
+            messages.error(request, str(exc))
+        return redirect("tasks:round_list")
+
+
+class RoundStateView(PolicyRequiredMixin, View):
+    permission = "can_manage_periods"
+
+    def post(self, request, pk):
+        evaluation = get_object_or_404(EvaluationRound, pk=pk)
+        try:
+            services.set_round_state(evaluation, request.POST.get("state", ""), by=request.user)
+            messages.success(
+                request,
+                _("%(round)s：%(state)s") % {"round": evaluation, "state": evaluation.get_state_display()},
+            )
+        except services.WorkflowError as exc:
+            messages.error(request, str(exc))
+        return redirect("tasks:round_list")
+
+
+class RoundDetailView(PolicyRequiredMixin, TemplateView):
+    """A round's self-assessments: every member unit with its status; the office reviews from here."""
+
+    template_name = "tasks/round_detail.html"
+    permission = "can_see_dashboard"
+
+    def get_context_data(self, **kwargs):
+        evaluation = get_object_or_404(EvaluationRound, pk=self.kwargs["pk"])
+        rows = selectors.round_overview(evaluation)
+        counts = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        return super().get_context_data(
+            round=evaluation,
+            rows=rows,
+            status_counts=[(s, counts.get(s.value, 0)) for s in SubmissionStatus],
+            **kwargs,
+        )
+
+
+class SelfAssessmentMineView(PolicyRequiredMixin, View):
+    """The unit's self-assessment for a round: shown unsaved until the first save creates it."""
+
+    permission = "is_unit_staff"
+
+    def _round(self, pk):
+        return get_object_or_404(EvaluationRound, pk=pk)
+
+    def get(self, request, pk):
+        evaluation = self._round(pk)
+        unit = policy.unit_of(request.user)
+        existing = SelfAssessment.objects.filter(round=evaluation, unit=unit).first()
+        if existing is not None:
+            return redirect("tasks:self_assessment_detail", pk=existing.pk)
+        assessment = SelfAssessment(round=evaluation, unit=unit)
+        return render(
+            request,
+            "tasks/self_assessment.html",
+            {
+                "sa": assessment,
+                "rows": services.planned_judgements(assessment),
+                "judgement_choices": Judgement.choices,
+                "can_edit": policy.can_edit_self_assessment(request.user, assessment),
+                "limit": services.NARRATIVE_LIMIT,
+                "unsaved": True,
+            },
+        )
+
+    def post(self, request, pk):
+        evaluation = self._round(pk)
+        unit = policy.unit_of(request.user)
+        assessment = services.ensure_self_assessment(evaluation, unit, by=request.user)
+        return _save_posted(request, assessment)
+
+
+def _save_posted(request, assessment):
+    """Save the posted page: narratives by name, judgement fields named after their measure
+    (``m-<measure id>-judgement``), so that the unsaved first page posts the same names."""
+    texts = {
+        field: request.POST.get(field, "") for field in services.NARRATIVE_FIELDS if field in request.POST
+    }
+    judgements = {}
+    for row in assessment.judgements.all():
+        prefix = f"m-{row.measure_id}-"
+        data = {
+            field: request.POST.get(prefix + field, "")
+            for field in ("judgement", "note", "evidence_ref")
+            if prefix + field in request.POST
+        }
+        if data:
+            judgements[row.pk] = data
+    try:
+        services.save_self_assessment(
+            assessment.pk,
+            by=request.user,
+            version=request.POST.get("version") or assessment.version,
+            texts=texts,
+            judgements=judgements,
+        )
+        messages.success(request, _("自评已保存。"))
+    except (services.WorkflowError, ValidationError) as exc:
+        for message in _messages_of(exc):
+            messages.error(request, message)
+        # Nothing was written: show the page again with what the user typed.
+        return _render_self_assessment(request, assessment, posted=(texts, judgements))
+    return redirect("tasks:self_assessment_detail", pk=assessment.pk)
+
+
+def _render_self_assessment(request, assessment, posted=None):
+    """The self-assessment page; after a refused save (``posted``), with what was typed (400)."""
+    rows = list(assessment.judgements.select_related("measure__initiative", "measure__part"))
+    can_edit = policy.can_edit_self_assessment(request.user, assessment)
+    if can_edit:  # measures assigned since it was created: shown unsaved, written by the next save
+        have = {row.measure_id for row in rows}
+        rows += [row for row in services.planned_judgements(assessment) if row.measure_id not in have]
+    status = 200
+    if posted is not None:  # a refused save: keep what was typed
+        texts, judgements = posted
+        for field, text in texts.items():
+            setattr(assessment, field, text)
+        for row in rows:
+            for field, value in judgements.get(row.pk, {}).items():
+                setattr(row, field, value)
+        status = 400
+    return render(
+        request,
+        "tasks/self_assessment.html",
+        {
+            "sa": assessment,
+            "rows": rows,
+            "judgement_choices": Judgement.choices,
+            "can_edit": can_edit,
+            "can_submit": can_edit and policy.role_of(request.user) == Role.APPROVER,
+            "can_review": policy.can_review(request.user, assessment),
+            "events": assessment.events.select_related("actor"),
+            "limit": services.NARRATIVE_LIMIT,
+        },
+        status=status,
+    )
+
+
+class SelfAssessmentDetailView(PolicyRequiredMixin, View):
+    """A self-assessment: the unit's staff fill it in (POST saves), the office and viewers read it,
+    the office approves or returns it."""
+
+    def get_object(self, request, pk):
+        return get_object_or_404(
+            SelfAssessment.objects.visible_to(request.user).select_related("unit", "round__plan"), pk=pk
+        )
+
+    def get(self, request, pk):
+        return _render_self_assessment(request, self.get_object(request, pk))
+
+    def post(self, request, pk):
+        assessment = self.get_object(request, pk)
+        policy.require(policy.can_edit_self_assessment(request.user, assessment), "edit_self_assessment")
+        # gives it the rows of measures assigned since it was created
+        assessment = services.ensure_self_assessment(assessment.round, assessment.unit, by=request.user)
+        return _save_posted(request, assessment)
+
+
+class SelfAssessmentActionView(PolicyRequiredMixin, View):
+    """POST submit / approve / return on one self-assessment."""
+
+    action = None
+
+    def post(self, request, pk):
+        assessment = get_object_or_404(SelfAssessment.objects.visible_to(request.user), pk=pk)
+        comment = request.POST.get("comment", "").replace("\x00", "")
+        try:
+            if self.action == "submit":
+                services.submit_self_assessment(assessment, by=request.user)
+                messages.success(request, _("自评已提交，等待省纲要办审核。"))
+            elif self.action == "approve":
+                services.approve_self_assessment(assessment, by=request.user)
+                messages.success(request, _("已审核通过。"))
+            elif self.action == "return":
+                services.return_self_assessment(assessment, by=request.user, comment=comment)
+                messages.success(request, _("已退回修改。"))
+            else:  # pragma: no cover - URLs name only the three actions
+                raise Http404
+        except (services.WorkflowError, ValidationError) as exc:
+            for message in _messages_of(exc):
+                messages.error(request, message)
+        return redirect("tasks:self_assessment_detail", pk=pk)

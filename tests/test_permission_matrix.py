@@ -21,6 +21,7 @@ evidence. The URL patterns come from the resolver, so a new page or endpoint tha
 table fails the test until someone decides who may open it.
 """
 
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -44,13 +45,18 @@ from targets import excel
 from targets.models import TargetFigure, TargetWaypoint
 from targets.services import save_form
 from tasks import services
+from tasks.choices import EvaluationKind
 from tasks.models import (
     DeadlineExtension,
+    EvaluationRound,
     Evidence,
+    MeasureJudgement,
     MeasureLine,
     Notification,
     OfficeReminder,
     Period,
+    SelfAssessment,
+    SelfAssessmentEvent,
     Submission,
     SubmissionEvent,
 )
@@ -118,6 +124,9 @@ APPROVED = lambda w: [w.approved.pk]  # noqa: E731
 EVIDENCE = lambda w: [w.evidence.pk]  # noqa: E731
 PERIOD = lambda w: [w.period.pk]  # noqa: E731
 RUN = lambda w: [w.report.pk]  # noqa: E731
+ROUND = lambda w: [w.round.pk]  # noqa: E731
+SA_DRAFT = lambda w: [w.sa_draft.pk]  # noqa: E731
+SA_SUBMITTED = lambda w: [w.sa_submitted.pk]  # noqa: E731
 
 ALL_200 = (LOGIN, 200, 200, 200, 200, 200, 200, 200)
 API_ALL_200 = (401, 200, 200, 200, 200, 200, 200, 200)
@@ -173,6 +182,15 @@ MATRIX = [
     get("tasks:evidence_upload", DRAFT, *POST_ONLY),
     get("tasks:evidence_download", EVIDENCE, *SEES_THE_FORM),
     get("tasks:evidence_delete", EVIDENCE, *POST_ONLY),
+    get("tasks:round_list", NONE, *OFFICE_AND_VIEWER),
+    get("tasks:round_detail", ROUND, *OFFICE_AND_VIEWER),
+    get("tasks:round_state", ROUND,                           LOGIN, 403,  403,   403, 403,  403,  405,   405),
+    # unit staff: their own self-assessment (kjt's exists: sent to it; kx and jyt see an unsaved one)
+    get("tasks:self_assessment_mine", ROUND,                  LOGIN, 200,  403,   302, 302,  200,  403,   403),
+    get("tasks:self_assessment_detail", SA_DRAFT, *SEES_THE_FORM),
+    get("tasks:self_assessment_submit", SA_DRAFT, *POST_ONLY),
+    get("tasks:self_assessment_approve", SA_SUBMITTED, *POST_ONLY),
+    get("tasks:self_assessment_return", SA_SUBMITTED, *POST_ONLY),
     get("tasks:notification_list", NONE, *ALL_200),
     get("tasks:notification_read", NONE, *POST_ONLY),
     get("reports_office:settings", NONE, *OFFICE_ONLY),
@@ -217,6 +235,20 @@ MATRIX = [
     # 催报: the office reminds 省科协 (a draft in the period); nobody else may
     post("tasks:period_remind", PERIOD,                       LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"unit": ["kx"]}),
+    # both kinds are open in the world: the office's POST is refused with the message (test_self_assessment)
+    post("tasks:round_list", NONE,                            LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"kind": "final", "deadline": "2099-12-31"}, must_change=False),
+    post("tasks:round_state", ROUND,                          LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"state": "closed"}),
+    # each unit's staff save (and start) their own unit's self-assessment
+    post("tasks:self_assessment_mine", ROUND,                 LOGIN, 302,  403,   302, 302,  302,  403,   403,
+         data=lambda w: {"achievements": "新的主要成效"}),
+    post("tasks:self_assessment_detail", SA_DRAFT,            LOGIN, 404,  403,   302, 302,  404,  403,   403,
+         data=lambda w: {"version": w.sa_draft.version, "achievements": "改过的主要成效"}),
+    post("tasks:self_assessment_submit", SA_DRAFT,            LOGIN, 404,  403,   403, 302,  404,  403,   403),
+    post("tasks:self_assessment_approve", SA_SUBMITTED,       LOGIN, 404,  403,   403, 403,  404,  302,   302),
+    post("tasks:self_assessment_return", SA_SUBMITTED,        LOGIN, 404,  403,   403, 403,  404,  302,   302,
+         data=lambda w: {"comment": "请补充成效数据"}),
     post("reports_office:settings", NONE,                     LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"form": "waypoint", "target": w.waypoint.target_id, "year": "2023", "value": "5"}),
     post("reports_office:waypoint_delete", lambda w: [w.waypoint.pk],
@@ -255,6 +287,11 @@ MATRIX = [
     api_get("submission-return", SUBMITTED, *API_POST_ONLY),
     api_get("submission-reopen", APPROVED, *API_POST_ONLY),
     api_get("submission-evidence", DRAFT, *API_POST_ONLY),
+    api_get("selfassessment-list", NONE, *API_ALL_200),
+    api_get("selfassessment-detail", SA_DRAFT,                401,   404,  200,   200, 200,  404,  200,   200),
+    api_get("selfassessment-submit", SA_DRAFT, *API_POST_ONLY),
+    api_get("selfassessment-approve", SA_SUBMITTED, *API_POST_ONLY),
+    api_get("selfassessment-return", SA_SUBMITTED, *API_POST_ONLY),
     api_get("report-list", NONE, *API_OFFICE_AND_VIEWER),
     api_get("report-detail", RUN, *API_OFFICE_AND_VIEWER),
     api_get("report-download", RUN, *API_OFFICE_AND_VIEWER),
@@ -277,6 +314,10 @@ MATRIX = [
          data=lambda w: {"reason": "数据需更正"}, api=True),
     post("submission-evidence", DRAFT,                        401,   404,  403,   201, 201,  404,  403,   403,
          data=lambda w: {"file": SimpleUploadedFile("会议纪要.pdf", b"%PDF-1.4\n%%EOF\n")}, api=True),
+    post("selfassessment-submit", SA_DRAFT,                   401,   404,  403,   403, 200,  404,  403,   403, api=True),
+    post("selfassessment-approve", SA_SUBMITTED,              401,   404,  403,   403, 403,  404,  200,   200, api=True),
+    post("selfassessment-return", SA_SUBMITTED,               401,   404,  403,   403, 403,  404,  200,   200,
+         data=lambda w: {"comment": "请补充成效数据"}, api=True),
     post("report-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
          data=lambda w: {"kind": ReportKind.MIDTERM, "cutoff": "2023-12-31"}, api=True),
     post("rollup-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
@@ -339,6 +380,7 @@ PAIRS = [
     Pair("reports_office:rollup_runs", NONE, "rollup-list", NONE),
     Pair("reports_office:settings", NONE, "baseline-list", NONE),
     Pair("reports_office:rollup_runs", NONE, "rollup-detail", lambda w: [w.rollup.pk]),
+    Pair("tasks:self_assessment_detail", SA_DRAFT, "selfassessment-detail", SA_DRAFT),
     # province-wide progress: the dashboard ~ every target's progress; one target's page ~ its progress
     Pair("reports:dashboard", NONE, "target-list", NONE, query={"limit": 1000}, served=progress_of(None)),
     Pair("reports:target_detail", T04, "target-detail", T04_ID, served=progress_of(["T04"])),
@@ -457,6 +499,26 @@ def build_world():
         save_form(other.pk, by=user, version=other.version, lines={first.pk: {"progress": secret}})
         services.add_evidence(other, SimpleUploadedFile("其他单位.pdf", b"%PDF-1.4\n%%EOF\n"), by=user)
 
+    # self-assessments of 省科技厅: submitted in the mid-term round, a draft (every measure judged,
+    # so that its approver may submit it) in the open final round
+    midterm = services.open_round(
+        plan, EvaluationKind.MIDTERM, deadline=datetime.date(2099, 12, 31), by=office
+    )
+    final = services.open_round(plan, EvaluationKind.FINAL, deadline=datetime.date(2099, 12, 31), by=office)
+    assessments = {}
+    for evaluation in (midterm, final):
+        assessment = services.ensure_self_assessment(evaluation, kjt, by=reporter)
+        assessments[evaluation.kind] = services.save_self_assessment(
+            assessment.pk,
+            by=reporter,
+            version=assessment.version,
+            texts={"achievements": SUBJECT_DRAFT},
+            judgements={
+                pk: {"judgement": "done"} for pk in assessment.judgements.values_list("pk", flat=True)
+            },
+        )
+    sa_submitted = services.submit_self_assessment(assessments[EvaluationKind.MIDTERM], by=approver)
+
     rollup(plan)
     rollup_run = request_rollup(plan, by=office)
     RollupRun.objects.filter(pk=rollup_run.pk).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
@@ -489,6 +551,9 @@ def build_world():
         rollup=rollup_run,
         report=report,
         workbook=workbook,
+        round=final,
+        sa_draft=assessments[EvaluationKind.FINAL],
+        sa_submitted=sa_submitted,
     )
 
 
@@ -509,6 +574,12 @@ def state():
         "rollup_runs": RollupRun.objects.count(),
         "report_runs": ReportRun.objects.count(),
         "tokens": list(Token.objects.order_by("user_id").values_list("user_id", flat=True)),
+        "rounds": list(EvaluationRound.objects.order_by("pk").values_list("pk", "state")),
+        "self_assessments": list(
+            SelfAssessment.objects.order_by("pk").values_list("pk", "status", "version", "achievements")
+        ),
+        "judgements": list(MeasureJudgement.objects.order_by("pk").values_list("pk", "judgement", "note")),
+        "self_assessment_events": SelfAssessmentEvent.objects.count(),
         "unread": list(Notification.objects.filter(read_at__isnull=True).values_list("pk", flat=True)),
     }
 

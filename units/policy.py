@@ -213,6 +213,18 @@ def can_submit(user, submission) -> bool:
     return can_edit(user, submission) and membership is not None and membership.role == Role.APPROVER
 
 
+def can_edit_self_assessment(user, self_assessment) -> bool:
+    """Unit reporters and approvers of a member unit of the office fill in their unit's
+    self-assessment (自评) while it is a draft or returned and its evaluation round is open (an
+    unsaved one counts as a draft)."""
+    return (
+        works_for(user, self_assessment.unit_id)
+        and self_assessment.unit.office_member
+        and self_assessment.is_editable
+        and self_assessment.round.is_open
+    )
+
+
 def can_see_initiative(user, initiative) -> bool:
     """An initiative's progress page: the office and viewers, and the staff of its lead units."""
     return can_see_dashboard(user) or initiative.pk in led_initiative_ids(user)
@@ -271,6 +283,10 @@ def _refusals():
         "manage_reports": _("只有省纲要办可以生成评估报告。"),
         "run_rollups": _("只有省纲要办可以发起汇总。"),
         "lead": _("只有牵头单位的填报员和审核员可以查看牵头行动。"),
+        "edit_self_assessment": _(
+            "只有本单位的填报员和审核员可以在评估工作开放期间修改本单位的自评，已提交或已通过的自评不能修改。"
+        ),
+        "submit_self_assessment": _("只有本单位审核员可以提交自评，填报员请保存草稿后通知审核员。"),
     }
 
 

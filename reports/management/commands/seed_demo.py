@@ -78,6 +78,16 @@ class Command(BaseCommand):
             reset=options["reset_progress"],
             log=self.progress if options["scale"] > 1 else None,
         )
+        assessments = demo.build_demo_self_assessments(seed=options["seed"], reset=options["reset_progress"])
+        if assessments:
+            self.stdout.write(
+                _("总结评估单位自评：已通过 %(approved)s 份，待审核 %(submitted)s 份，草稿 %(draft)s 份。")
+                % {
+                    "approved": assessments.get(SubmissionStatus.APPROVED, 0),
+                    "submitted": assessments.get(SubmissionStatus.SUBMITTED, 0),
+                    "draft": assessments.get(SubmissionStatus.DRAFT, 0),
+                }
+            )
         if not result.created and not result.missing:
             self.stdout.write(_("演示数据已存在，未做更改。（如需重新生成，请加 --reset-progress）"))
             return
