@@ -540,6 +540,7 @@ def layout(kind):
             "initiatives",
         ),
         ("support", _("保障措施落实情况"), "support"),
+        ("self", _("各成员单位自评情况"), "self_assessments"),
     ]
     if kind == ReportKind.FINAL:
         sections.append(("units", _("各成员单位任务完成情况"), "unit_summary"))
@@ -649,7 +650,16 @@ def _judgement(snapshot, rows, summary, compliance):
         for m in MeasureStatus
     ]
     totals = compliance["totals"]
+    assessed = (snapshot.get("self_assessments") or {}).get("units", [])
+    judged_measures = Counter()
+    for unit in assessed:
+        judged_measures.update(unit["counts"])
     return {
+        "self_units": len(assessed),
+        "self_members": (snapshot.get("self_assessments") or {}).get("members", 0),
+        "self_done": judged_measures.get("done", 0),
+        "self_mostly": judged_measures.get("mostly", 0),
+        "self_not_done": judged_measures.get("not_done", 0),
         "targets": len(rows),
         "judged": judged,
         "on_pace": on_pace,

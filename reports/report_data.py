@@ -31,7 +31,7 @@ from targets.models import ExternalFigure, Target, TargetFigure
 from tasks import rules
 from tasks.choices import AssignmentRole, EventAction, SubmissionStatus, Timeliness
 from tasks.models import MeasureLine, Milestone, Period, SubmissionEvent
-from tasks.selectors import initiatives_with_structure
+from tasks.selectors import approved_self_assessments, initiatives_with_structure, round_for
 from units.choices import RegionLevel, UnitKind
 from units.models import Region, Unit
 
@@ -186,6 +186,7 @@ def build_snapshot(
         snapshot["unit_tasks"] = _unit_tasks(structure, as_of, detailed=kind == ReportKind.FINAL)
     milestone_year = {ReportKind.MIDTERM: 2023, ReportKind.FINAL: 2025}.get(kind)
     if milestone_year is not None:
+        snapshot["self_assessments"] = _self_assessments(plan, kind)
         found = Milestone.objects.filter(plan=plan, year=milestone_year).first()
         snapshot["milestone"] = {"year": milestone_year, "evaluates": found.evaluates if found else ""}
     if kind == ReportKind.MOBILISATION:
@@ -319,6 +320,32 @@ def _targets(plan, shown, as_of, cutoff, rows):
             }
         )
     return result
+
+
+def _self_assessments(plan, kind):
+    """The member units' approved self-assessments (自评) of the evaluation round of ``kind``:
+    {"round", "members", "units": [{unit, texts, counts, not_done}]} (None without a round)."""
+    evaluation = round_for(plan, kind)
+    if evaluation is None:
+        return None
+    members = Unit.objects.office_members().count()
+    units = []
+    for a in approved_self_assessments(evaluation):
+        units.append(
+            {
+                "unit": a["unit"].short_name,
+                "achievements": clip(a["achievements"], 400),
+                "problems": clip(a["problems"], 300),
+                "next_steps": clip(a["next_steps"], 300),
+                "counts": dict(a["counts"]),
+                "not_done": [
+                    f"{j['measure'].initiative.code}.{j['measure'].number} {j['measure'].title}"
+                    for j in a["judgements"]
+                    if j["judgement"] == "not_done"
+                ],
+            }
+        )
+    return {"round": str(evaluation.label), "members": members, "units": units}
 
 
 def _changes(plan, snapshot, previous, as_of):

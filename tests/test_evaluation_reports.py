@@ -100,3 +100,23 @@ def test_the_form_starts_at_the_final_evaluation_with_a_date_the_browser_accepts
     client.force_login(office)
     page = client.get("/reports/").content.decode()
     assert 'value="2025-12-31"' in page and 'value="final" selected' in page
+
+
+def test_the_final_evaluation_quotes_the_approved_self_assessments(dataset, office, reporter, approver):  # noqa: F811
+    """省教育厅's approved 自评 appears under 各成员单位自评情况 with its measures' judgements, and
+    the overall judgement counts them; a draft one elsewhere is left out."""
+    from tasks import services
+    from tasks.choices import EvaluationKind
+    from tests.test_self_assessment import DEADLINE, judge_all
+
+    evaluation = services.open_round(current_plan(), EvaluationKind.FINAL, deadline=DEADLINE, by=office)
+    jyt = reporter.membership.unit
+    assessment = services.ensure_self_assessment(evaluation, jyt, by=reporter)
+    assessment = judge_all(assessment, reporter)
+    assessment = services.submit_self_assessment(assessment, by=approver)
+    services.approve_self_assessment(assessment, by=office)
+    run = make(office={})
+    text = squeeze(pdf_text(file_path(run)))
+    assert "各成员单位自评情况" in text and "建成青少年科学教育体系" in text
+    assert f"承担的工作措施自评：已完成{assessment.judgements.count()}项" in text
+    assert "个成员单位中1个的自评经审核通过" in text
