@@ -352,7 +352,8 @@ def _compliance(snapshot):
                 "missing": c["M"],
                 "approved": c["approved"],
                 "rate": rate(c["O"], due),
-                "share": (Decimal(c["O"]) * HUNDRED / Decimal(due)) if due else None,
+                # rounded as the table rounds its rate (72.2% in both)
+                "share": rounded(Decimal(c["O"]) * HUNDRED / Decimal(due), 1) if due else None,
             }
         )
     totals = Counter()
