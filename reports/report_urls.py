@@ -10,4 +10,5 @@ urlpatterns = [
     path("reports/", report_views.ReportListView.as_view(), name="list"),
     path("reports/<int:pk>/status.json", report_views.ReportStatusView.as_view(), name="status"),
     path("reports/<int:pk>/download/", report_views.ReportDownloadView.as_view(), name="download"),
+    path("reports/<int:pk>/download.docx", report_views.ReportDocxView.as_view(), name="download_docx"),
 ]

@@ -6,6 +6,7 @@ inline script), so whoever requested a report sees it finish without reloading.
 """
 
 import datetime
+import io
 
 from django import forms
 from django.contrib import messages
@@ -146,6 +147,7 @@ def status_payload(run):
         "size": run.size,
         "checksum": run.checksum,
         "download_url": reverse("reports_pdf:download", args=[run.pk]) if done else None,
+        "docx_url": reverse("reports_pdf:download_docx", args=[run.pk]) if done else None,
     }
 
 
@@ -222,6 +224,24 @@ class ReportStatusView(ReportAccessMixin, View):
     def get(self, request, pk):
         run = get_object_or_404(ReportRun, pk=pk)
         return JsonResponse(status_payload(run))
+
+
+class ReportDocxView(ReportAccessMixin, View):
+    """The same report as an editable Word document, built from the run's frozen snapshot."""
+
+    def get(self, request, pk):
+        from reports.docx import build_docx
+
+        run = get_object_or_404(ReportRun.objects.select_related("period"), pk=pk)
+        if not run.snapshot or run.status != RunStatus.SUCCEEDED:
+            raise Http404(_("该报告尚未生成文件。"))
+        name = pdf.download_name(run).removesuffix(".pdf") + ".docx"
+        return FileResponse(
+            io.BytesIO(build_docx(run.snapshot)),
+            as_attachment=True,
+            filename=name,
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
 
 
 class ReportDownloadView(ReportAccessMixin, View):

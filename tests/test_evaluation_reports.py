@@ -120,3 +120,34 @@ def test_the_final_evaluation_quotes_the_approved_self_assessments(dataset, offi
     assert "各成员单位自评情况" in text and "建成青少年科学教育体系" in text
     assert f"承担的工作措施自评：已完成{assessment.judgements.count()}项" in text
     assert "个成员单位中1个的自评经审核通过" in text
+
+
+def test_the_word_document_says_what_the_pdf_says(dataset, client, office):  # noqa: F811
+    """The .docx read back with python-docx: the title, every section heading, every target with
+    its phrase and value, the office's texts, and 征求意见稿 on a draft only."""
+    import io
+
+    from docx import Document
+
+    draft = make(office={"overall": "总体推进有力。"})
+    client.force_login(office)
+    response = client.get(f"/reports/{draft.pk}/download.docx")
+    assert response.status_code == 200 and response["Content-Disposition"].endswith(".docx")
+    doc = Document(io.BytesIO(b"".join(response.streaming_content)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert "关于《青海省全民科学素质行动规划纲要实施方案（2021—2025年）》总结评估情况的报告" in text
+    assert "征求意见稿" in text and "总体推进有力。" in text
+    for heading in ("评估工作开展情况", "总体评价", "目标指标完成情况", "存在的问题", "下一步工作"):
+        assert heading in text, heading
+    for target in Target.objects.all():
+        assert target.name in cells and target.bound_text in cells, target.code
+    assert "9万人次" in cells  # T09 as the PDF writes it
+    final = make(office={**OFFICE, "final": True}, next_steps="持续推进。")
+    text = "\n".join(
+        p.text
+        for p in Document(
+            io.BytesIO(b"".join(client.get(f"/reports/{final.pk}/download.docx").streaming_content))
+        ).paragraphs
+    )
+    assert "征求意见稿" not in text and "待填写" not in text and OFFICE["document_number"] in text

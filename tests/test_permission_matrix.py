@@ -39,6 +39,7 @@ from rest_framework.authtoken.models import Token
 
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun, RollupRun
+from reports.report_data import build_snapshot
 from reports.rollups import rollup
 from reports.services import request_rollup
 from targets import excel
@@ -210,6 +211,7 @@ MATRIX = [
     get("reports_pdf:list", NONE, *OFFICE_AND_VIEWER),
     get("reports_pdf:status", RUN, *OFFICE_AND_VIEWER),
     get("reports_pdf:download", RUN, *OFFICE_AND_VIEWER),
+    get("reports_pdf:download_docx", RUN, *OFFICE_AND_VIEWER),
     # ---------------------------------------------------------------- page writes
     #                                                         anon   other viewer rep  appr  lead  office admin
     post("targets:submission_detail", DRAFT,                  LOGIN, 404,  403,   302, 302,  404,  403,   403,
@@ -528,6 +530,7 @@ def build_world():
         cutoff="2023-12-31",
         status=RunStatus.SUCCEEDED,
         requested_by=office,
+        snapshot=build_snapshot(plan=plan, kind=ReportKind.MIDTERM, cutoff=datetime.date(2023, 12, 31)),
     )
     report.file.save("matrix.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
     figure = TargetFigure.objects.filter(submission=draft).select_related("target").first()
