@@ -56,8 +56,10 @@ def test_a_page_reads_the_session_the_user_and_the_badges_once_each(client, offi
     sqls = [q["sql"] for q in queries.captured_queries]
     tables = [re.findall(r'FROM "?(\w+)', sql)[0] for sql in sqls]
     # the floor: the session; the user, its membership and unit joined; the menu badges (both in
-    # one query). The help page itself reads the plan and its thresholds: 5 in all.
-    assert len(sqls) == 5, sqls
+    # one query); for unit staff, whether their unit leads an initiative (the 牵头行动 entry). The
+    # help page itself reads the plan and its thresholds: 5 in all for the office, 6 for staff.
+    assert len(sqls) == {"office": 5, "reporter": 6}[who], sqls
+    assert ("tasks_assignment" in " ".join(sqls)) == (who == "reporter")
     assert tables[:2] == ["django_session", "auth_user"]
     assert "units_membership" in sqls[1] and "units_unit" in sqls[1]
     badges = [sql for sql in sqls if "tasks_notification" in sql]

@@ -48,7 +48,7 @@ def test_the_whole_workflow(final_round, jyt, reporter, approver, office):
     assert final_round.state == PeriodState.OPEN
     assessment = services.ensure_self_assessment(final_round, jyt, by=reporter)
     # one judgement row per measure assigned to the unit: the quarterly form's function
-    expected = list(services.assigned_measures(jyt, current_plan()).values_list("pk", flat=True))
+    expected = [m.pk for m in services.assigned_measures(jyt, current_plan())]
     assert expected
     assert list(assessment.judgements.values_list("measure_id", flat=True)) == expected
 
@@ -275,7 +275,7 @@ def test_a_measure_assigned_after_the_start_must_be_judged_too(final_round, jyt,
     from tasks.models import Assignment, Initiative
 
     assessment = judge_all(services.ensure_self_assessment(final_round, jyt, by=reporter), reporter)
-    assigned = set(services.assigned_measures(jyt, current_plan()).values_list("initiative_id", flat=True))
+    assigned = {m.initiative_id for m in services.assigned_measures(jyt, current_plan())}
     initiative = Initiative.objects.filter(plan=current_plan()).exclude(pk__in=assigned).first()
     Assignment.objects.create(initiative=initiative, role="responsible", unit=jyt)
     with pytest.raises(services.WorkflowError) as refused:
@@ -291,7 +291,7 @@ def test_the_page_shows_and_saves_a_newly_assigned_measure(final_round, jyt, rep
     from tasks.models import Assignment, Initiative
 
     assessment = judge_all(services.ensure_self_assessment(final_round, jyt, by=reporter), reporter)
-    assigned = set(services.assigned_measures(jyt, current_plan()).values_list("initiative_id", flat=True))
+    assigned = {m.initiative_id for m in services.assigned_measures(jyt, current_plan())}
     initiative = Initiative.objects.filter(plan=current_plan()).exclude(pk__in=assigned).first()
     Assignment.objects.create(initiative=initiative, role="responsible", unit=jyt)
     measure = initiative.measures.first()
