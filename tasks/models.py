@@ -554,12 +554,10 @@ class Evidence(models.Model):
         return self.original_name
 
 
-class SubmissionEvent(models.Model):
-    """Who did what to a submission and when: the workflow's audit trail."""
+class WorkflowEvent(models.Model):
+    """Who did what to a form of the submit / approve / return workflow, and when: the audit row
+    shared by the quarterly form (``SubmissionEvent``) and the self-assessment."""
 
-    submission = models.ForeignKey(
-        Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="events"
-    )
     action = models.CharField(_("操作"), max_length=16, choices=EventAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -574,12 +572,23 @@ class SubmissionEvent(models.Model):
     comment = models.TextField(_("意见 / 说明"), blank=True)
 
     class Meta:
-        ordering = ["submission", "at", "pk"]
-        verbose_name = _("操作记录")
-        verbose_name_plural = _("操作记录")
+        abstract = True
 
     def __str__(self):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SubmissionEvent(WorkflowEvent):
+    """Who did what to a submission and when: the workflow's audit trail."""
+
+    submission = models.ForeignKey(
+        Submission, verbose_name=_("报送表"), on_delete=models.CASCADE, related_name="events"
+    )
+
+    class Meta:
+        ordering = ["submission", "at", "pk"]
+        verbose_name = _("操作记录")
+        verbose_name_plural = _("操作记录")
 
 
 class Notification(models.Model):
@@ -845,29 +854,14 @@ class MeasureJudgement(models.Model):
         return str(self.measure)
 
 
-class SelfAssessmentEvent(models.Model):
+class SelfAssessmentEvent(WorkflowEvent):
     """Who did what to a self-assessment and when (as ``SubmissionEvent`` for the quarterly form)."""
 
     self_assessment = models.ForeignKey(
         SelfAssessment, verbose_name=_("单位自评"), on_delete=models.CASCADE, related_name="events"
     )
-    action = models.CharField(_("操作"), max_length=16, choices=EventAction.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    from_status = models.CharField(_("原状态"), max_length=16, choices=SubmissionStatus.choices, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=16, choices=SubmissionStatus.choices, blank=True)
-    comment = models.TextField(_("意见 / 说明"), blank=True)
 
     class Meta:
         ordering = ["self_assessment", "at", "pk"]
         verbose_name = _("自评操作记录")
         verbose_name_plural = _("自评操作记录")
-
-    def __str__(self):
-        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
