@@ -15,6 +15,7 @@ import logging
 from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +54,36 @@ RESEND_AFTER = datetime.timedelta(minutes=2)
 
 def plan_start(plan) -> datetime.date:
     return datetime.date(plan.start_year, 1, 1)
+
+
+def no_data_message(plan, kind, cutoff, period=None) -> str:
+    """Why an evaluation for this cut-off would judge nothing, or "": no quarter has ended by the
+    cut-off, or no form of the quarters it covers has been approved yet. (A mobilisation report
+    or a quarterly brief describes the reporting itself and is made even then.)"""
+    from tasks import rules
+    from tasks.choices import SubmissionStatus
+    from tasks.models import Period, Submission
+
+    periods = Period.objects.filter(plan=plan)
+    as_of = period if kind == ReportKind.QUARTERLY else rules.as_of_period(periods, cutoff)
+    if as_of is None:
+        first = periods.order_by("year", "quarter").first()
+        return _(
+            "截至%(cutoff)s还没有结束的报送期（第一个报送期%(period)s于 %(end)s 结束），评估没有可用的数据。"
+        ) % {
+            "cutoff": cutoff.isoformat(),
+            "period": first.label if first else "",
+            "end": first.ends_on.isoformat() if first else "—",
+        }
+    covered = Q(period__year__lt=as_of.year) | Q(period__year=as_of.year, period__quarter__lte=as_of.quarter)
+    if kind == ReportKind.QUARTERLY:
+        covered = Q(period=as_of)
+    approved = Submission.objects.filter(covered, period__plan=plan, status=SubmissionStatus.APPROVED)
+    if not approved.exists():
+        return _(
+            "截至%(period)s还没有审核通过的季度报送，评估没有可用的数据：请先审核各单位的报送，或选择更晚的数据截止日期。"
+        ) % {"period": as_of.label}
+    return ""
 
 
 def check_request(
@@ -100,6 +131,10 @@ def check_request(
                 "period": period.label,
                 "end": period.ends_on.isoformat(),
             }
+    if not errors and kind in (ReportKind.MIDTERM, ReportKind.FINAL):
+        missing = no_data_message(plan, kind, cutoff, period)
+        if missing:
+            errors["cutoff"] = missing
     if len(next_steps or "") > NEXT_STEPS_MAX:
         errors["next_steps"] = _("下一步工作安排不能超过 %(n)s 字。") % {"n": NEXT_STEPS_MAX}
     office = clean_office(office)

@@ -151,3 +151,24 @@ def test_the_word_document_says_what_the_pdf_says(dataset, client, office):  # n
         ).paragraphs
     )
     assert "征求意见稿" not in text and "待填写" not in text and OFFICE["document_number"] in text
+
+
+def test_a_report_for_a_cut_off_without_approved_data_is_refused_in_chinese(dataset):  # noqa: F811
+    """Before the first quarter ends, or before any form of the quarters covered is approved, a
+    report would hold nothing: the request is refused with the reason, and no run is written."""
+    from django.core.exceptions import ValidationError
+
+    from reports.models import ReportRun
+    from tasks.choices import SubmissionStatus
+    from tasks.models import Submission
+
+    plan = current_plan()
+    too_early = check_request(plan, kind=ReportKind.MIDTERM, cutoff=datetime.date(2021, 2, 1))
+    assert "还没有结束的报送期" in too_early["cutoff"] and "2021-12-31" in too_early["cutoff"]
+
+    Submission.objects.filter(status=SubmissionStatus.APPROVED).update(status=SubmissionStatus.SUBMITTED)
+    errors = check_request(plan, kind=ReportKind.FINAL, cutoff=FINAL_CUTOFF)
+    assert "还没有审核通过的季度报送" in errors["cutoff"]
+    with pytest.raises(ValidationError):
+        request_report(plan, kind=ReportKind.FINAL, cutoff=FINAL_CUTOFF)
+    assert not ReportRun.objects.exists()

@@ -407,9 +407,9 @@ def test_bad_requests_are_refused_in_chinese_and_queue_nothing(kind, cutoff, per
 
 
 def test_the_api_queues_a_report_and_refuses_bad_input(api_client, office, viewer, reporter):
-    from tasks.services import generate_periods
+    from tests.factories import approved_figure
 
-    generate_periods(current_plan())
+    approved_figure("rst", 2023, 2, "T09", value=D(100))  # an evaluation needs approved data
     api_client.force_authenticate(office)
     response = api_client.post("/api/v1/reports/", {"kind": "midterm", "cutoff": "2023-12-31"}, format="json")
     assert response.status_code == 202, response.content

@@ -257,7 +257,7 @@ MATRIX = [
                                                               LOGIN, 403,  403,   403, 403,  403,  302,   302),
     post("reports_office:rollup_runs", NONE,                  LOGIN, 403,  403,   403, 403,  403,  302,   302),
     post("reports_pdf:list", NONE,                            LOGIN, 403,  403,   403, 403,  403,  302,   302,
-         data=lambda w: {"kind": ReportKind.MIDTERM, "cutoff": "2023-12-31"}),
+         data=lambda w: {"kind": ReportKind.FINAL, "cutoff": "2025-12-31"}),
     post("accounts:lockout_unlock", NONE,                     LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"username": "kjt-reporter"}, must_change=False),
     # a user revokes their own token, the office anyone's; the others do not learn it exists
@@ -321,7 +321,7 @@ MATRIX = [
     post("selfassessment-return", SA_SUBMITTED,               401,   404,  403,   403, 403,  404,  200,   200,
          data=lambda w: {"comment": "请补充成效数据"}, api=True),
     post("report-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
-         data=lambda w: {"kind": ReportKind.MIDTERM, "cutoff": "2023-12-31"}, api=True),
+         data=lambda w: {"kind": ReportKind.FINAL, "cutoff": "2025-12-31"}, api=True),
     post("rollup-list", NONE,                                 401,   403,  403,   403, 403,  403,  202,   202,
          data=lambda w: {}, api=True),
     post("baseline-list", NONE,                               401,   403,  403,   403, 403,  403,  201,   201,

@@ -100,7 +100,11 @@ def test_the_office_sees_the_request_form_with_the_menu_link(client, office):
 
 
 def test_the_office_requests_a_report_and_a_second_click_reuses_it(client, office):
-    generate_periods(current_plan())
+    from decimal import Decimal
+
+    from tests.factories import approved_figure
+
+    approved_figure("rst", 2023, 2, "T09", value=Decimal(100))  # an evaluation needs approved data
     client.force_login(office)
     body = {"kind": "midterm", "cutoff": "2023-12-31", "period": "", "next_steps": "聚焦滞后指标。"}
     response = client.post(reverse("reports_pdf:list"), body)
