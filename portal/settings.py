@@ -356,6 +356,9 @@ CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL", schemes=("redis", "rediss", "amqp", "memory"), default=REDIS_URL
 )
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker, a queued run (a report, a roll-up) runs in a thread of the web process, so
+# the page returns at once and shows the run's progress (reports.jobs.enqueue). Tests turn it off.
+JOBS_IN_THREAD = env_bool("JOBS_IN_THREAD", True)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON in production)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None

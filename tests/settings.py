@@ -44,3 +44,4 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+JOBS_IN_THREAD = False  # jobs run inline in tests (reports.jobs.enqueue); one test turns it on

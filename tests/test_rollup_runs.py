@@ -362,3 +362,40 @@ def test_regional_baselines_can_be_imported_from_a_spreadsheet(db):
     result = RegionBaselineResource().import_data(bad, dry_run=False, use_transactions=True)
     assert result.has_errors() or result.has_validation_errors()
     assert RegionBaseline.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_run_goes_to_a_thread_and_the_request_returns_at_once(settings, monkeypatch):
+    """`make run` has no broker: the job runs in a thread of the web process (JOBS_IN_THREAD),
+    so the request that queued it returns before the job ends and the page can show progress."""
+    import dataclasses
+    import threading
+
+    from reports import jobs
+    from targets.loader import load_plan
+
+    load_plan()  # transaction=True tests start from an empty database
+    settings.JOBS_IN_THREAD = True
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
+    approved_figure("rst", 2024, 2, "T09", value=D(100))
+    started, release = threading.Event(), threading.Event()
+    real_work = services.ROLLUP.work
+
+    def slow_work(run):
+        started.set()
+        assert release.wait(10), "the test never released the job"
+        return real_work(run)
+
+    monkeypatch.setattr(services, "ROLLUP", dataclasses.replace(services.ROLLUP, work=slow_work))
+    run = services.request_rollup(current_plan())
+    assert started.wait(10), "the job did not start in its thread"
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING  # the request is back while the job still runs
+    release.set()
+    for _ in range(100):
+        run.refresh_from_db()
+        if run.status not in jobs.PENDING:
+            break
+        time.sleep(0.1)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert TargetSnapshot.objects.filter(target__code="T09").exists()
