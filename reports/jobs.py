@@ -80,7 +80,8 @@ def enqueue(kind: JobKind, run_id: int) -> bool:
         thread = threading.Thread(
             target=_run_in_thread, args=(kind, run_id), name=f"job-{kind.name}-{run_id}"
         )
-        thread.daemon = True
+        # Not a daemon: a management command (seed_demo's roll-up) waits for it before exiting.
+        thread.daemon = False
         thread.start()
         return True
     try:
