@@ -277,6 +277,14 @@ def test_screens_of_each_roles_landing_page_and_the_review_summary(browsing, res
             expect(page).to_have_url(re.compile(r"/lead/$"))
             axe_audit.check(page)
             page.screenshot(path=SCREENS / f"{variant}-lead-unit.png")
+            page.goto(f"/submissions/{resubmitted.pk}/")
+            axe_audit.check(page, "form")
+            assert_fits(page, width)
+            pair = page.locator(".line").first.locator(".linegrid textarea")
+            widths = [box["width"] for box in (pair.nth(i).bounding_box() for i in range(pair.count()))]
+            assert min(widths) >= (300 if width <= 600 else width * 0.4), f"paired boxes {widths} px wide at {width} px"
+            page.locator(".line").first.scroll_into_view_if_needed()
+            page.screenshot(path=SCREENS / f"{variant}-form-line.png")
         if username == "office":
             page.locator(f"main a[href$='/submissions/{resubmitted.pk}/']").first.click()
             expect(page.locator("#changes-summary")).to_contain_text(CORRECTION)
