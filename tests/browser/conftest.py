@@ -141,6 +141,7 @@ class AxeAudit:
         self.axe_source = axe_source
         self.visited = []
         self.checked = set()
+        self.checked_once = set()
         self.found = {}
 
     @staticmethod
@@ -156,12 +157,18 @@ class AxeAudit:
         page.on("framenavigated", navigated)
         return page
 
-    def check(self, page, label=None):
+    def check(self, page, label=None, once=False):
+        """Run axe on the page now. ``once``: a page that is the same for everyone (the login page)
+        is checked once per language."""
         key = self._key(page.url)
+        lang = page.evaluate("document.documentElement.lang")
+        if once and (key, lang) in self.checked_once:
+            return []
+        self.checked_once.add((key, lang))
         problems = axe_violations(page, self.axe_source)
         self.checked.add(key)
         if problems:
-            self.found[f"{label or key} ({page.evaluate('document.documentElement.lang')})"] = problems
+            self.found[f"{label or key} ({lang})"] = problems
         return problems
 
     def assert_clean(self):

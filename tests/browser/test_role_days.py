@@ -41,6 +41,12 @@ CORRECTION = "（补充）2025年第4季度新增科学教师培训2期，培训
 PHONE_OPTIONS = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
 
 
+@pytest.fixture(autouse=True)
+def screens_dir():
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    return SCREENS
+
+
 @pytest.fixture
 def browsing(browser, live_server):
     session = Browsing(browser, live_server.url)
@@ -63,6 +69,29 @@ def assert_fits(page, width):
             .map(el => el.textContent.trim())"""
     )
     assert not broken, f"words broken across lines on {page.url}: {broken}"
+
+
+def assert_focus_visible(page, stops=15):
+    """Tab through the page's first ``stops`` controls: each shows a ring of at least 2 px (WCAG 2.4.7)."""
+    page.locator("body").focus()
+    seen = []
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+              const el = document.activeElement, style = getComputedStyle(el);
+              return {what: el.tagName + ' ' + (el.innerText || el.value || el.name || '').trim().slice(0, 20),
+                      body: el === document.body, ring: el.matches(':focus-visible'),
+                      outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+            }"""
+        )
+        if focused["body"]:
+            break
+        seen.append(focused["what"])
+        assert focused["ring"] and focused["outline"] == "solid" and focused["width"] >= 2, (
+            f"no visible focus on {focused} at {page.url}"
+        )
+    assert len(seen) >= 5, f"only {seen} reachable by Tab on {page.url}"
 
 
 def overview_rows(page):
@@ -90,6 +119,8 @@ def test_a_returned_form_goes_from_the_reporter_through_the_approver_to_the_offi
     page = browsing.log_in("jyt-reporter", audit=audit)
     expect(page).to_have_url(re.compile(r"/inbox/$"))
     audit.check(page)
+    assert_focus_visible(page, stops=12)
+    page.screenshot(path=SCREENS / "desktop-zh-inbox-keyboard-focus.png")
     todo = page.locator("#todo tbody tr").filter(has_text="2025年第4季度")
     expect(todo.locator(".tag")).to_contain_text("已延期（原截止 2026-01-10）")
     expect(todo).to_contain_text("退回意见：")
@@ -182,27 +213,29 @@ def test_a_returned_form_goes_from_the_reporter_through_the_approver_to_the_offi
     audit.assert_clean()
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
-def test_the_viewer_lands_on_the_dashboard_and_prints_it(browsing, demo, axe_audit, locale):
-    page = browsing.log_in("viewer", locale=locale, audit=axe_audit)
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-    expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if locale == "zh-CN" else "en")
-    axe_audit.check(page)
-    menu = main_menu(page)
-    expect(menu).to_be_visible()
-    heading = page.locator("main h1")
-    expect(heading).to_be_visible()
+def test_the_viewer_lands_on_the_dashboard_and_prints_it_in_chinese_and_english(browsing, demo, axe_audit):
+    for locale, lang in (("zh-CN", "zh-CN"), ("en-US", "en")):
+        page = browsing.log_in("viewer", locale=locale, audit=axe_audit)
+        expect(page).to_have_url(re.compile(r"/dashboard/$"))
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        axe_audit.check(page)
+        menu = main_menu(page)
+        expect(menu).to_be_visible()
+        heading = page.locator("main h1")
+        expect(heading).to_be_visible()
 
-    page.emulate_media(media="print")
-    expect(menu).to_be_hidden()
-    expect(page.locator(".topbar")).to_be_hidden()
-    expect(page.locator("footer")).to_be_hidden()
-    expect(heading).to_be_visible()
-    expect(page.locator("main table").first).to_be_visible()
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENS / f"viewer-print-{locale}.png")
-    page.emulate_media(media="screen")
-    expect(menu).to_be_visible()
+        # the print stylesheet: the content only, no menu, header, footer or period picker
+        page.emulate_media(media="print")
+        expect(menu).to_be_hidden()
+        expect(page.locator(".topbar")).to_be_hidden()
+        expect(page.locator("footer")).to_be_hidden()
+        for form in page.locator("main form").all():
+            expect(form).to_be_hidden()
+        expect(heading).to_be_visible()
+        expect(page.locator("main table").first).to_be_visible()
+        page.screenshot(path=SCREENS / f"viewer-print-{locale}.png")
+        page.emulate_media(media="screen")
+        expect(menu).to_be_visible()
     axe_audit.assert_clean()
 
 
@@ -214,6 +247,8 @@ def test_the_lead_unit_on_a_phone_and_the_pages_it_may_not_use(browsing, demo, a
     expect(page).to_have_url(re.compile(r"/inbox/$"))
     audit.check(page)
     assert_fits(page, PHONE["width"])
+    assert_focus_visible(page, stops=6)
+    page.screenshot(path=SCREENS / "phone-zh-inbox-keyboard-focus.png")
     main_menu(page).get_by_role("link", name="牵头行动").click()
     expect(page).to_have_url(re.compile(r"/lead/$"))
     audit.check(page)
@@ -261,35 +296,41 @@ def resubmitted(demo):
     return demo
 
 
-@pytest.mark.parametrize("variant", list(VARIANTS))
-def test_screens_of_each_roles_landing_page_and_the_review_summary(browsing, resubmitted, axe_audit, variant):
-    options = VARIANTS[variant]
-    width = options["viewport"]["width"]
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    for username, landing in LANDINGS.items():
-        page = browsing.log_in(username, audit=axe_audit, **options)
-        expect(page).to_have_url(re.compile(landing))
-        axe_audit.check(page)
-        assert_fits(page, width)
-        page.screenshot(path=SCREENS / f"{variant}-{username}.png", full_page=width <= 600)
-        if username == "jyt-reporter":
-            main_menu(page).locator("a[href$='/lead/']").click()
-            expect(page).to_have_url(re.compile(r"/lead/$"))
+def test_screens_of_each_roles_landing_page_and_the_review_summary(browsing, resubmitted, axe_audit):
+    """Desktop Chinese, 390 px Chinese, desktop English: each role's landing page, the lead unit's
+    initiatives, a form's paired boxes and the review summary, checked and saved for a person."""
+    for variant, options in VARIANTS.items():
+        width = options["viewport"]["width"]
+        for username, landing in LANDINGS.items():
+            page = browsing.log_in(username, audit=axe_audit, **options)
+            expect(page).to_have_url(re.compile(landing))
             axe_audit.check(page)
-            page.screenshot(path=SCREENS / f"{variant}-lead-unit.png")
-            page.goto(f"/submissions/{resubmitted.pk}/")
-            axe_audit.check(page, "form")
             assert_fits(page, width)
-            pair = page.locator(".line").first.locator(".linegrid textarea")
-            widths = [box["width"] for box in (pair.nth(i).bounding_box() for i in range(pair.count()))]
-            assert min(widths) >= (300 if width <= 600 else width * 0.4), f"paired boxes {widths} px wide at {width} px"
-            page.locator(".line").first.scroll_into_view_if_needed()
-            page.screenshot(path=SCREENS / f"{variant}-form-line.png")
-        if username == "office":
-            page.locator(f"main a[href$='/submissions/{resubmitted.pk}/']").first.click()
-            expect(page.locator("#changes-summary")).to_contain_text(CORRECTION)
-            axe_audit.check(page, "review summary")
-            assert_fits(page, width)
-            page.locator("#changes-summary").screenshot(path=SCREENS / f"{variant}-review-summary.png")
-            page.screenshot(path=SCREENS / f"{variant}-review-top.png")
+            page.screenshot(path=SCREENS / f"{variant}-{username}.png")
+            if width <= 600:
+                page.screenshot(path=SCREENS / f"{variant}-{username}-full.png", full_page=True)
+            if username == "jyt-reporter":
+                main_menu(page).locator("a[href$='/lead/']").click()
+                expect(page).to_have_url(re.compile(r"/lead/$"))
+                axe_audit.check(page)
+                page.screenshot(path=SCREENS / f"{variant}-lead-unit.png")
+                page.goto(f"/submissions/{resubmitted.pk}/")
+                axe_audit.check(page, "form")
+                assert_fits(page, width)
+                pair = page.locator(".line").first.locator(".linegrid textarea")
+                widths = [box["width"] for box in (pair.nth(i).bounding_box() for i in range(pair.count()))]
+                assert min(widths) >= (300 if width <= 600 else width * 0.4), (
+                    f"paired boxes {widths} px wide at {width} px"
+                )
+                page.locator(".line").first.scroll_into_view_if_needed()
+                page.screenshot(path=SCREENS / f"{variant}-form-line.png")
+            if username == "office":
+                page.locator(f"main a[href$='/submissions/{resubmitted.pk}/']").first.click()
+                expect(page.locator("#changes-summary")).to_contain_text(CORRECTION)
+                axe_audit.check(page, "review summary")
+                assert_fits(page, width)
+                page.locator("#changes-summary").screenshot(path=SCREENS / f"{variant}-review-summary.png")
+                page.screenshot(path=SCREENS / f"{variant}-review-top.png")
+            page.context.close()
+            browsing.contexts.remove(page.context)
     axe_audit.assert_clean()
