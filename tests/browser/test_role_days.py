@@ -148,6 +148,15 @@ def test_a_returned_form_goes_from_the_reporter_through_the_approver_to_the_offi
     office.get_by_role("link", name=period.label).first.click()
     expect(office.get_by_role("heading", level=1)).to_contain_text(period.label)
     audit.check(office)
+    # a filter value that does not exist (an edited or stale link): ignored, said in Chinese
+    overview = office.url
+    office.goto(overview + "?show=overdue-ish&sort=size")
+    notices = office.locator(".messages").filter(has_text="已忽略")
+    expect(notices.first).to_contain_text("“筛选”的取值无效，已忽略。")
+    expect(notices.first).to_contain_text("“排序”的取值无效，已忽略。")
+    audit.check(office, "overview, unknown filter values")
+    office.goto(overview)
+    audit.check(office)
     every = overview_rows(office)
     assert len(every) > 4, "the overview lists every unit of the plan"
     filters = office.locator("#office-filters")
@@ -334,3 +343,23 @@ def test_screens_of_each_roles_landing_page_and_the_review_summary(browsing, res
             page.context.close()
             browsing.contexts.remove(page.context)
     axe_audit.assert_clean()
+
+
+def test_the_audit_fails_on_a_page_it_missed_or_a_violation_it_found(browser, live_server, axe_audit):
+    """The journeys' guarantee can fail: an unchecked page, or a violation on a checked one."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", bypass_csp=True)
+    try:
+        page = axe_audit.watch(context.new_page())
+        page.goto("/accounts/login/")
+        assert axe_audit.check(page) == []
+        page.goto("/accounts/login/?next=/inbox/")  # visited, never checked
+        with pytest.raises(AssertionError, match=r"without an axe-core check.*next=/inbox/"):
+            axe_audit.assert_clean()
+        page.evaluate(
+            "document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=\"text\">')"
+        )
+        assert "label" in {v["rule"] for v in axe_audit.check(page)}
+        with pytest.raises(AssertionError, match="label"):
+            axe_audit.assert_clean()
+    finally:
+        context.close()
