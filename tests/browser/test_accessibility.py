@@ -1,8 +1,9 @@
 """WCAG 2.1 A/AA in a real browser: axe-core finds no violation on the pages each role uses most.
 
-axe-core is a test-only tool: ``ensure_axe`` (tests/browser/conftest.py) installs it from npm into the git-ignored ``var/axe``
-(``bash .ci/system-packages.sh --test-tools`` does the same), and the test injects it into each
-page; the portal never serves it. The data is the demo's (``seed_demo`` for a few units), so the
+axe-core is a test-only tool: ``ensure_axe`` (tests/browser/conftest.py) installs it from npm
+into the git-ignored ``var/axe`` (``bash .ci/system-packages.sh --test-tools`` does the same),
+and the test injects it into each page; the portal never serves it. Each role's journey runs it
+on every page it visits too (test_role_days.py, ``AxeAudit``). The data is the demo's (``seed_demo`` for a few units), so the
 pages show every kind of chip, table and link they show users: the inbox with a returned form
 and an extension, the form itself, the dashboard with its heatmap, help and the reports list.
 """
