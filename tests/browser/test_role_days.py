@@ -64,7 +64,7 @@ def assert_fits(page, width):
     assert scroll <= width + 1, f"{page.url} is {scroll}px wide on a {width}px phone"
     broken = page.evaluate(
         """() => [...document.querySelectorAll(
-              '.topbar a, .topbar button, .topbar .who, .status, .tag, .badge, .button, button')]
+              '.topbar a, .topbar button, .topbar .who, h1 .muted, .status, .tag, .badge, .button, button')]
             .filter(el => el.offsetParent !== null && el.getClientRects().length > 1)
             .map(el => el.textContent.trim())"""
     )
@@ -264,7 +264,10 @@ def test_the_lead_unit_on_a_phone_and_the_pages_it_may_not_use(browsing, demo, a
     assert_fits(page, PHONE["width"])
     page.locator("#led-initiatives").get_by_role("link", name=re.compile("A1 青少年科学素质提升行动")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("青少年科学素质提升行动")
+    expect(page.get_by_role("note")).to_contain_text("牵头单位视图（只读）")
+    expect(page.locator("main form[method=post]")).to_have_count(0)  # read only: nothing to change
     audit.check(page)
+    page.screenshot(path=SCREENS / "phone-zh-lead-initiative.png")
     assert_fits(page, PHONE["width"])
 
     page.goto("/no-such-page/")
