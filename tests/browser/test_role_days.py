@@ -172,6 +172,7 @@ def test_a_returned_form_goes_from_the_reporter_through_the_approver_to_the_offi
     filters.get_by_role("button", name="筛选").click()
     expect(office).to_have_url(re.compile(r"show=unreported"))
     audit.check(office, "overview, only 尚未提交")
+    office.screenshot(path=SCREENS / "desktop-zh-period-overview.png")
     rows = office.locator("#remind-form tbody tr")
     expect(rows.filter(has_text="省科技厅")).to_have_count(0)  # waiting for review: it has reported
     for unit in ("省教育厅", "省科协"):
