@@ -1,79 +1,26 @@
 """WCAG 2.1 A/AA in a real browser: axe-core finds no violation on the pages each role uses most.
 
-axe-core is a test-only tool: ``ensure_axe`` installs it from npm into the git-ignored ``var/axe``
-(``bash .ci/system-packages.sh --test-tools`` does the same), and the test injects it into each
-page; the portal never serves it. The data is the demo's (``seed_demo`` for a few units), so the
+axe-core is a test-only tool: ``ensure_axe`` (tests/browser/conftest.py) installs it from npm
+into the git-ignored ``var/axe`` (``bash .ci/system-packages.sh --test-tools`` does the same),
+and the test injects it into each page; the portal never serves it. Each role's journey runs it
+on every page it visits too (test_role_days.py, ``AxeAudit``). The data is the demo's (``seed_demo`` for a few units), so the
 pages show every kind of chip, table and link they show users: the inbox with a returned form
 and an extension, the form itself, the dashboard with its heatmap, help and the reports list.
 """
 
-import io
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
-from tasks.models import Submission
+from tests.browser.conftest import DEMO_PASSWORD as PASSWORD
+from tests.browser.conftest import axe_violations as violations
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright 未安装 (pip install -e '.[dev]')")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-AXE_VERSION = "4.14.1"  # the same pin as .ci/system-packages.sh
-AXE_DIR = Path(__file__).resolve().parents[2] / "var" / "axe"
-AXE_FILE = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-PASSWORD = "pw-for-tests-1"
-RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGES = {"zh": "zh-CN", "en": "en-US"}
-
-
-def _installed_version():
-    try:
-        return json.loads((AXE_FILE.parent / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-@pytest.fixture(scope="session")
-def ensure_axe():
-    """axe-core's script, installed from npm on first use (never committed, never served)."""
-    if _installed_version() != AXE_VERSION:
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm 未安装：请运行 bash .ci/system-packages.sh --test-tools (installs nodejs/npm)")
-        subprocess.run(
-            [npm, "install", "--prefix", str(AXE_DIR), f"axe-core@{AXE_VERSION}", "--no-audit", "--no-fund"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return AXE_FILE.read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def demo(db):
-    """The demo for a few units: 省教育厅's returned, extended form; forms waiting for review."""
-    call_command("seed_demo", "--password", PASSWORD, "--units", "jyt,kjt,xiningshi,kx", stdout=io.StringIO())
-    return Submission.objects.get(unit__code="jyt", period__year=2025, period__quarter=4)
-
-
-def violations(page, axe_source):
-    page.evaluate(axe_source)
-    return page.evaluate(
-        """async (tags) => {
-          const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-          return result.violations.map(v => ({
-            rule: v.id,
-            help: v.help,
-            nodes: v.nodes.map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n')[1]),
-          }));
-        }""",
-        RULES,
-    )
 
 
 def log_in(browser, base_url, username, locale):

@@ -36,19 +36,32 @@ class Browsing:
         self.base_url = base_url
         self.contexts = []
 
-    def log_in(self, username, viewport=DESKTOP, **options):
-        # A Chinese browser, as in the province: Django's LocaleMiddleware follows Accept-Language.
+    def log_in(self, username, viewport=DESKTOP, locale="zh-CN", audit=None, **options):
+        """Log ``username`` in from the login page. ``locale`` is the browser's language (Django's
+        LocaleMiddleware follows Accept-Language: the province's browsers are Chinese); with an
+        ``audit`` (tests/browser/conftest.py ``AxeAudit``) every page the window visits is watched,
+        starting with the login page itself, which is checked here."""
         context = self.browser.new_context(
-            base_url=self.base_url, locale="zh-CN", viewport=viewport, **options
+            base_url=self.base_url, locale=locale, viewport=viewport, bypass_csp=audit is not None, **options
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)
         page = context.new_page()
+        if audit is not None:
+            audit.watch(page)
         page.goto("/accounts/login/")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        expect(page.get_by_role("button", name="退出")).to_be_visible()
+        if audit is not None:
+            audit.check(page, "login", once=True)
+        if locale.startswith("zh"):
+            page.get_by_label("用户名").fill(username)
+            page.get_by_label("密码").fill(PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            expect(page.get_by_role("button", name="退出")).to_be_visible()
+        else:
+            page.locator("main input[name=username]").fill(username)
+            page.locator("main input[name=password]").fill(PASSWORD)
+            page.locator("main form button[type=submit]").click()
+            expect(page.locator("form[action$='/accounts/logout/'] button")).to_be_visible()
         return page
 
     def close(self):
