@@ -296,12 +296,13 @@ def job_queries(profile_path="", repeat="5"):
             cold_seconds = time.perf_counter() - started
         cold_queries = len(ctx.captured_queries)
         cold_sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
-        counts, times = [], []
+        counts, times, cpu = [], [], []
         for _ in range(int(repeat)):
             with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
             counts.append(len(ctx.captured_queries))
         sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
         result[name] = {
@@ -313,6 +314,7 @@ def job_queries(profile_path="", repeat="5"):
             "cold_sql_ms": round(cold_sql_ms, 1),
             "query_counts": counts,
             "seconds": times,
+            "cpu_seconds": cpu,
             "sql_ms_last": round(sql_ms, 1),
             "slowest_queries": sorted(
                 (
@@ -356,12 +358,13 @@ def journey_queries(profile_path=""):
         client = Client()
         client.force_login(user)
         client.get(url)  # warm
-        counts, times = [], []
+        counts, times, cpu = [], [], []
         for _ in range(3):
             with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
             counts.append(len(ctx.captured_queries))
         entry = {
             "path": url,
@@ -370,6 +373,7 @@ def journey_queries(profile_path=""):
             "bytes": len(response.content),
             "queries": max(counts),
             "seconds": times,
+            "cpu_seconds": cpu,
             "sql_ms_last": round(sum(float(q["time"]) for q in ctx.captured_queries) * 1000, 1),
         }
         if profile_path:
