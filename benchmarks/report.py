@@ -640,7 +640,13 @@ def section_queries(results):
         rows.append(
             [f"{label} time in process, warm (median of 5)"]
             + [
-                f"{sec(statistics.median(Q[s][name]['seconds']))} (SQL {Q[s][name]['sql_ms_last']:.0f} ms)"
+                f"{sec(statistics.median(Q[s][name]['seconds']))} ("
+                + (
+                    f"CPU {sec(statistics.median(Q[s][name]['cpu_seconds']))}, "
+                    if Q[s][name].get("cpu_seconds")
+                    else ""
+                )
+                + f"SQL {Q[s][name]['sql_ms_last']:.0f} ms)"
                 for s in keys
             ]
         )
