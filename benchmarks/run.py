@@ -9,11 +9,15 @@ Steps (each scale gets its own database, rebuilt from scratch every run, so runs
    (migrate, load_plan, seed_demo at 1× and 30×), the machine's facts.
 2. At each scale: the roll-ups (full, incremental after one approval, the raw aggregate over the
    same rows, each in its own process for its peak memory); the dashboard's SQL query count and
-   a cProfile of it; gunicorn with a load generator (wrk, or Python threads without it) on a
-   trivial view, the dashboard and the targets API, with gunicorn's peak memory.
-3. At 1×: the 2023 mid-term PDF report rendered by a real Celery worker, its stages, and a plain
-   WeasyPrint table document of the same page count as the baseline; the load test of 100 unit
-   users at the deadline with a real Celery worker, and the lost-update check.
+   a cProfile of it, and of the pages of the daily journeys; gunicorn with a load generator (wrk,
+   or Python threads without it) on a trivial view, the dashboard, the targets API and the pages
+   of the daily journeys (issue #14: the inbox, the quarterly form with the most lines, the review
+   queue, the open period's overview, each as its user), with gunicorn's peak memory.
+3. At 1×: the four report kinds (issue #13: 2023 mid-term, quarterly brief, 2021 动员部署, 2025
+   final, and the mid-term again warm) rendered one after the other by a real Celery worker, the
+   Word file of each, each kind's stages, and a plain WeasyPrint table document of the mid-term's
+   page count as the baseline; the load test of 100 unit users at the deadline with a real Celery
+   worker, and the lost-update check.
 4. docs/benchmarks.md (the part below the marker line) and a summary on stdout.
 
 Settings (environment): DATABASE_URL (1×; default postgres://postgres@127.0.0.1:5432/kepu_bench,
