@@ -45,7 +45,7 @@ test: venv testdeps lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-# About 7-10 minutes on 2 cores; writes docs/benchmarks.md. Settings come from the environment,
+# About 10-15 minutes on 2 cores; writes docs/benchmarks.md. Settings come from the environment,
 # e.g. `make bench BENCH_SCALES=1 BENCH_SECONDS=10`: see the docstring of benchmarks/run.py.
 BENCH_ENV := $(foreach v,$(filter BENCH_%,$(.VARIABLES)),$(v)='$($(v))')
 bench: venv

@@ -296,12 +296,13 @@ def job_queries(profile_path="", repeat="5"):
             cold_seconds = time.perf_counter() - started
         cold_queries = len(ctx.captured_queries)
         cold_sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
-        counts, times = [], []
+        counts, times, cpu = [], [], []
         for _ in range(int(repeat)):
             with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
             counts.append(len(ctx.captured_queries))
         sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
         result[name] = {
@@ -313,6 +314,7 @@ def job_queries(profile_path="", repeat="5"):
             "cold_sql_ms": round(cold_sql_ms, 1),
             "query_counts": counts,
             "seconds": times,
+            "cpu_seconds": cpu,
             "sql_ms_last": round(sql_ms, 1),
             "slowest_queries": sorted(
                 (
@@ -325,8 +327,65 @@ def job_queries(profile_path="", repeat="5"):
     if profile_path:
         clear_caches()  # profile the page being computed, not a cache hit
         result["profile_top"] = profile(lambda: client.get("/dashboard/"), profile_path)
+    result["journeys"] = journey_queries(profile_path)
     result["peak_rss"] = peak_rss()
     emit(result)
+
+
+def journey_queries(profile_path=""):
+    """Query count, in-process time and a cProfile (``profile-<page>-<scale>.txt`` beside the
+    dashboard's) of each page of the daily journeys, opened by its user (see ``journey_picks``)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    picks = journey_picks()
+    if picks.get("error"):
+        return {"error": picks["error"]}
+    users = get_user_model().objects
+    form = picks.get("form") or {}
+    pages = [
+        ("inbox", "/inbox/", picks.get("inbox_user")),
+        ("quarterly form", f"/submissions/{form.get('submission')}/", form.get("reporter")),
+        ("review queue", "/review/", office_user().username),
+        ("period overview", f"/periods/{picks['period']}/", office_user().username),
+    ]
+    out = {}
+    for name, url, username in pages:
+        user = users.filter(username=username).first() if username else None
+        if user is None:
+            continue
+        client = Client()
+        client.force_login(user)
+        client.get(url)  # warm
+        counts, times, cpu = [], [], []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as ctx:
+                started, cpu_started = time.perf_counter(), time.process_time()
+                response = client.get(url)
+                times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
+            counts.append(len(ctx.captured_queries))
+        entry = {
+            "path": url,
+            "user": username,
+            "status": response.status_code,
+            "bytes": len(response.content),
+            "queries": max(counts),
+            "seconds": times,
+            "cpu_seconds": cpu,
+            "sql_ms_last": round(sum(float(q["time"]) for q in ctx.captured_queries) * 1000, 1),
+        }
+        if profile_path:
+            path = Path(profile_path)
+            slug = name.replace(" ", "-")
+            target = path.with_name(path.name.replace("dashboard", slug))
+            entry["profile_top"] = profile(lambda client=client, url=url: client.get(url), target)
+            entry["profile_file"] = (
+                str(target.relative_to(ROOT)) if target.is_relative_to(ROOT) else str(target)
+            )
+        out[name] = entry
+    return out
 
 
 def profile(fn, path):
@@ -364,27 +423,133 @@ def _profile_summary(stats):
     return {"total_s": stats.total_tt, "project_by_cumulative": own[:10], "hottest_by_own_time": hot[:8]}
 
 
+# ----------------------------------------------------------------------------- daily journeys
+
+
+def job_journeys():
+    emit(journey_picks())
+
+
+def journey_picks():
+    """The pages of the daily journeys (issue #14) and who opens them: the unit inbox of
+    ``jyt-reporter``, the open period's editable form with the most measure lines (opened by its
+    unit's reporter), the office's review queue and the open period's overview."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from tasks.choices import PeriodState
+    from tasks.models import EDITABLE_STATUSES, Period, Submission
+    from tasks.selectors import current_plan
+    from units.models import Unit
+
+    plan = current_plan()
+    period = Period.objects.filter(plan=plan, state=PeriodState.OPEN).order_by("-year", "-quarter").first()
+    if period is None:
+        return {"error": "no open period"}
+    users = set(get_user_model().objects.filter(is_active=True).values_list("username", flat=True))
+    forms = (
+        Submission.objects.filter(period=period, status__in=EDITABLE_STATUSES)
+        .annotate(n_lines=Count("lines"))
+        .select_related("unit")
+        .order_by("-n_lines", "unit__code")
+    )
+    form = next((s for s in forms if f"{s.unit.code}-reporter" in users), None)
+    return {
+        "period": period.pk,
+        "period_label": str(period),
+        "inbox_user": "jyt-reporter" if "jyt-reporter" in users else None,
+        "form": {
+            "submission": form.pk,
+            "unit": form.unit.code,
+            "reporter": f"{form.unit.code}-reporter",
+            "lines": form.n_lines,
+            "figures": form.figures.count(),
+            "status": form.status,
+        }
+        if form
+        else None,
+        "pending_review": Submission.objects.pending_review().count(),
+        "overview_rows": Unit.objects.active().count(),
+    }
+
+
 # ----------------------------------------------------------------------------- PDF report
 
 
 def job_report_request(kind="midterm", cutoff="2023-12-31"):
-    """Queue a report run the way the office does (``request_report``); the worker renders it."""
+    """Queue a report run the way the office does (``request_report``); the worker renders it.
+
+    ``cutoff`` "latest" (the quarterly brief): the latest closed period, cut off 15 days after
+    its quarter ended (when its forms are in)."""
     from reports import report_jobs
+    from tasks.choices import PeriodState
+    from tasks.models import Period
     from tasks.selectors import current_plan
 
+    plan = current_plan()
+    period = None
+    if cutoff == "latest":
+        period = (
+            Period.objects.filter(plan=plan, state=PeriodState.CLOSED).order_by("-year", "-quarter").first()
+        )
+        cutoff = (period.ends_on + datetime.timedelta(days=15)).isoformat()
     implemented = True
     try:
         run, created = report_jobs.request_report(
-            current_plan(),
+            plan,
             kind=kind,
             cutoff=datetime.date.fromisoformat(cutoff),
+            period=period,
             next_steps="（基准测试）下一步工作安排。",
             by=office_user(),
         )
     except NotImplementedError as exc:
         emit({"implemented": False, "error": str(exc)})
         return
-    emit({"implemented": implemented, "run": run.pk, "created": created})
+    emit(
+        {
+            "implemented": implemented,
+            "run": run.pk,
+            "created": created,
+            "kind": kind,
+            "cutoff": cutoff,
+            "period": str(period) if period else None,
+        }
+    )
+
+
+def job_docx(*run_ids):
+    """The Word file of each finished run as the office downloads it (``/reports/<pk>/download.docx``,
+    Django test client, one fresh process): the first request (python-docx imported on first use)
+    and a second one, with the size; plus ``build_docx`` alone."""
+    from django.test import Client
+
+    from reports.docx import build_docx
+    from reports.models import ReportRun
+
+    client = Client()
+    client.force_login(office_user())
+    start_rss = rss_now()
+    out = {}
+    for run_id in run_ids:
+        times, sizes, statuses = [], [], []
+        for _ in range(2):
+            started = time.perf_counter()
+            response = client.get(f"/reports/{run_id}/download.docx")
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            times.append(time.perf_counter() - started)
+            sizes.append(len(body))
+            statuses.append(response.status_code)
+        run = ReportRun.objects.get(pk=int(run_id))
+        build, _value = timed(lambda run=run: build_docx(run.snapshot), 1)
+        out[str(run_id)] = {
+            "kind": run.kind,
+            "seconds": times,
+            "bytes": sizes[-1],
+            "statuses": statuses,
+            "build_seconds": build[0],
+        }
+    emit({"runs": out, "rss_start": start_rss, "peak_rss": peak_rss()})
 
 
 def job_pdf_stages(run_id):
@@ -490,7 +655,9 @@ JOBS = {
     "queries": job_queries,
     "report-request": job_report_request,
     "pdf-stages": job_pdf_stages,
+    "docx": job_docx,
     "loadtest-plan": job_loadtest_plan,
+    "journeys": job_journeys,
 }
 
 

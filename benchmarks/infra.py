@@ -512,10 +512,12 @@ def git_commit() -> str:
         if not head.startswith("ref:"):
             return head[:12]
         ref = head.split(":", 1)[1].strip()
-        ref_file = git / ref
-        if ref_file.exists():
-            return f"{ref_file.read_text().strip()[:12]} ({ref.rsplit('/', 1)[-1]})"
-        packed = git / "packed-refs"
+        # A worktree keeps its HEAD in its own git dir and the branches in the common one.
+        common = git / (git / "commondir").read_text().strip() if (git / "commondir").exists() else git
+        for ref_file in (git / ref, common / ref):
+            if ref_file.exists():
+                return f"{ref_file.read_text().strip()[:12]} ({ref.rsplit('/', 1)[-1]})"
+        packed = common / "packed-refs"
         if packed.exists():
             for line in packed.read_text().splitlines():
                 if line.endswith(" " + ref):

@@ -9,11 +9,15 @@ Steps (each scale gets its own database, rebuilt from scratch every run, so runs
    (migrate, load_plan, seed_demo at 1× and 30×), the machine's facts.
 2. At each scale: the roll-ups (full, incremental after one approval, the raw aggregate over the
    same rows, each in its own process for its peak memory); the dashboard's SQL query count and
-   a cProfile of it; gunicorn with a load generator (wrk, or Python threads without it) on a
-   trivial view, the dashboard and the targets API, with gunicorn's peak memory.
-3. At 1×: the 2023 mid-term PDF report rendered by a real Celery worker, its stages, and a plain
-   WeasyPrint table document of the same page count as the baseline; the load test of 100 unit
-   users at the deadline with a real Celery worker, and the lost-update check.
+   a cProfile of it, and of the pages of the daily journeys; gunicorn with a load generator (wrk,
+   or Python threads without it) on a trivial view, the dashboard, the targets API and the pages
+   of the daily journeys (issue #14: the inbox, the quarterly form with the most lines, the review
+   queue, the open period's overview, each as its user), with gunicorn's peak memory.
+3. At 1×: the four report kinds (issue #13: 2023 mid-term, quarterly brief, 2021 动员部署, 2025
+   final, and the mid-term again warm) rendered one after the other by a real Celery worker, the
+   Word file of each, each kind's stages, and a plain WeasyPrint table document of the mid-term's
+   page count as the baseline; the load test of 100 unit users at the deadline with a real Celery
+   worker, and the lost-update check.
 4. docs/benchmarks.md (the part below the marker line) and a summary on stdout.
 
 Settings (environment): DATABASE_URL (1×; default postgres://postgres@127.0.0.1:5432/kepu_bench,
@@ -250,6 +254,41 @@ def wait_idle(server: Child, timeout: float = 120.0) -> None:
         quiet = quiet + 1 if busy < 10 else 0
 
 
+JOURNEY_PAGES = ("inbox", "quarterly form", "review queue", "period overview")
+
+
+def journey_targets(cfg, url, port, scale, office_session, result):
+    """The pages of the daily journeys (issue #14), each opened by the user whose day it is:
+    [(name, path, headers)]. What was picked goes into ``result["journeys"]``."""
+    picked = infra.django_job("journeys", [], infra.django_env(url), timeout=120)
+    result["journeys"] = picked
+    if picked.get("error"):
+        log(f"{scale}×: journeys: {picked['error']}")
+        return []
+
+    def session_of(username):
+        if not username:
+            return None
+        client = http_load.HttpClient(port)
+        ok, _s, status = http_load.login(client, username, PASSWORD)
+        if not ok:
+            log(f"{scale}×: {username} could not log in (HTTP {status})")
+            return None
+        return {"Cookie": f"sessionid={client.cookies['sessionid']}"}
+
+    pages = []
+    inbox = session_of(picked.get("inbox_user"))
+    if inbox:
+        pages.append(("inbox", "/inbox/", inbox))
+    form = picked.get("form")
+    reporter = session_of(form and form["reporter"])
+    if reporter:
+        pages.append(("quarterly form", f"/submissions/{form['submission']}/", reporter))
+    pages.append(("review queue", "/review/", office_session))
+    pages.append(("period overview", f"/periods/{picked['period']}/", office_session))
+    return pages
+
+
 def measure_http(cfg, url, scale, wrk):
     port = infra.free_port()
     log(f"{scale}×: gunicorn --workers {cfg.workers} on 127.0.0.1:{port}")
@@ -275,6 +314,7 @@ def measure_http(cfg, url, scale, wrk):
             ("dashboard", "/dashboard/", session),
             ("targets API", "/api/v1/targets/", api_headers),
         ]
+        targets += journey_targets(cfg, url, port, scale, session, result)
         for name, path, headers in targets:
             check = http_load.HttpClient(port, extra_headers=headers).get(path)
             if check.status != 200:
@@ -369,9 +409,79 @@ def cpu_times(pids) -> float:
     return total
 
 
+# The four report kinds (issue #13), in the order they are rendered by one worker: the mid-term
+# first (cold worker) and once more at the end (warm), as the earlier runs measured it.
+REPORT_RUNS = (
+    ("midterm", "2023-12-31"),
+    ("quarterly", "latest"),  # the latest closed quarter, cut off 15 days after it ended
+    ("mobilisation", "2021-12-31"),
+    ("final", "2025-12-31"),
+    ("midterm", "2023-12-31"),
+)
+
+
+def render_report(url, env, worker, kind, cutoff, attempt):
+    """Request one report, wait for the worker to finish it; the run's figures (or its error)."""
+    children_before = set(infra.tree_rss(worker.pid)) - {worker.pid}
+    cpu_before = cpu_times(children_before)
+    with infra.RssMonitor({"celery": worker.pid}, interval=0.1) as monitor:
+        asked = time.monotonic()
+        request = infra.django_job("report-request", [kind, cutoff], env, timeout=120)
+        if not request.get("implemented", True):
+            return {"kind": kind, "error": f"generate_report is not implemented yet ({request.get('error')})"}
+        if "run" not in request:
+            return {"kind": kind, "error": f"request refused: {request}"}
+        run_id = request["run"]
+        row = None
+        while time.monotonic() - asked < 600:
+            row = report_row(url, run_id)
+            if row and row["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(0.25)
+        wall = time.monotonic() - asked
+    cpu_used = cpu_times(children_before) - cpu_before
+    time.sleep(5)  # let the worker settle, then its resting size
+    after = infra.tree_rss(worker.pid)
+    children_after = set(after) - {worker.pid}
+    entry = {
+        "kind": kind,
+        "cutoff": request.get("cutoff", cutoff),
+        "period": request.get("period"),
+        "run": run_id,
+        "wall_seconds": wall,
+        "status": row and row["status"],
+        "attempt": attempt,
+    }
+    if not row or row["status"] != "succeeded":
+        entry["error"] = (row or {}).get("error") or "did not finish within 600 s"
+        return entry
+    path = Path(os.environ.get("MEDIA_ROOT") or WORK_DIR / "media") / row["file"]
+    entry.update(
+        {
+            "seconds": (row["finished_at"] - row["started_at"]).total_seconds(),
+            "cpu_seconds": cpu_used if cpu_used > 0 else None,
+            "queued_seconds": (row["started_at"] - row["created_at"]).total_seconds(),
+            "pages": pdf_pages(path) or row["pages"],
+            "bytes": path.stat().st_size if path.exists() else row["size"],
+            "fonts": pdf_fonts(path),
+            "peak_tree": monitor.peak_tree.get("celery", 0),
+            "peak_child": max((v for k, v in monitor.peak_process.items() if "child" in k), default=0),
+            "after_tree": sum(after.values()),
+            "after_child": max((v for k, v in after.items() if k != worker.pid), default=0),
+            "child_replaced": bool(children_before) and children_before != children_after,
+        }
+    )
+    log(
+        f"1×: {kind} report run {run_id}: {entry['seconds']:.1f} s, {entry['pages']} pages, "
+        f"{entry['bytes'] / MB:.2f} MB, worker child peak {entry['peak_child'] / MB:.0f} MB"
+    )
+    return entry
+
+
 def measure_pdf(cfg, url):
     log(
-        "1×: 2023 mid-term report through a Celery worker (prefork, concurrency 1, --max-memory-per-child 250000)"
+        "1×: the four report kinds through a Celery worker (prefork, concurrency 1, "
+        "--max-memory-per-child 250000)"
     )
     env = infra.django_env(url, broker_url=cfg.redis_url)
     worker = start_celery(cfg, url, "bench-pdf")
@@ -382,74 +492,36 @@ def measure_pdf(cfg, url):
         resting = infra.tree_rss(worker.pid)
         result["resting_tree"] = sum(resting.values())
         result["resting_child"] = max((v for k, v in resting.items() if k != worker.pid), default=0)
-        for attempt in (1, 2):
-            children_before = set(infra.tree_rss(worker.pid)) - {worker.pid}
-            cpu_before = cpu_times(children_before)
-            with infra.RssMonitor({"celery": worker.pid}, interval=0.1) as monitor:
-                asked = time.monotonic()
-                request = infra.django_job("report-request", ["midterm", "2023-12-31"], env, timeout=120)
-                if not request.get("implemented", True):
-                    result["not_measured"] = (
-                        f"generate_report is not implemented yet ({request.get('error')})"
-                    )
-                    return result
-                run_id = request["run"]
-                row = None
-                while time.monotonic() - asked < 600:
-                    row = report_row(url, run_id)
-                    if row and row["status"] in ("succeeded", "failed"):
-                        break
-                    time.sleep(0.25)
-                wall = time.monotonic() - asked
-            cpu_used = cpu_times(children_before) - cpu_before
-            time.sleep(5)  # let the worker settle, then its resting size
-            after = infra.tree_rss(worker.pid)
-            children_after = set(after) - {worker.pid}
-            entry = {"run": run_id, "wall_seconds": wall, "status": row and row["status"]}
-            if not row or row["status"] != "succeeded":
-                error = (row or {}).get("error") or "did not finish within 600 s"
-                entry["error"] = error
-                runs.append(entry)
-                if "NotImplementedError" in error:
-                    result["not_measured"] = "generate_report raises NotImplementedError"
-                    return result
-                continue
-            path = Path(os.environ.get("MEDIA_ROOT") or WORK_DIR / "media") / row["file"]
-            entry.update(
-                {
-                    "seconds": (row["finished_at"] - row["started_at"]).total_seconds(),
-                    "cpu_seconds": cpu_used if cpu_used > 0 else None,
-                    "queued_seconds": (row["started_at"] - row["created_at"]).total_seconds(),
-                    "pages": pdf_pages(path) or row["pages"],
-                    "bytes": path.stat().st_size if path.exists() else row["size"],
-                    "fonts": pdf_fonts(path),
-                    "peak_tree": monitor.peak_tree.get("celery", 0),
-                    "peak_child": max(
-                        (v for k, v in monitor.peak_process.items() if "child" in k), default=0
-                    ),
-                    "after_tree": sum(after.values()),
-                    "after_child": max((v for k, v in after.items() if k != worker.pid), default=0),
-                    "child_replaced": bool(children_before) and children_before != children_after,
-                    "attempt": attempt,
-                }
-            )
+        seen = {}
+        for kind, cutoff in REPORT_RUNS:
+            seen[kind] = seen.get(kind, 0) + 1
+            entry = render_report(url, env, worker, kind, cutoff, seen[kind])
             runs.append(entry)
-            log(
-                f"1×: report run {run_id}: {entry['seconds']:.1f} s, {entry['pages']} pages, "
-                f"{entry['bytes'] / MB:.2f} MB, worker child peak {entry['peak_child'] / MB:.0f} MB"
-            )
+            if "not implemented" in entry.get("error", "") or "NotImplementedError" in entry.get("error", ""):
+                result["not_measured"] = entry["error"]
+                return result
     finally:
         worker.stop()
     done = [r for r in runs if r.get("status") == "succeeded"]
     if not done:
-        result["not_measured"] = "the report run failed: " + (runs[-1].get("error", "?") if runs else "?")
+        result["not_measured"] = "the report runs failed: " + (runs[-1].get("error", "?") if runs else "?")
         return result
-    log("1×: report stages in one process, then the plain WeasyPrint baseline")
+    log("1×: the Word files (download.docx) in one fresh process")
+    last = {r["kind"]: r for r in done}  # the last finished run of each kind
     with contextlib.suppress(Exception):
-        result["stages"] = infra.django_job(
-            "pdf-stages", [str(done[-1]["run"])], infra.django_env(url), timeout=600
+        result["docx"] = infra.django_job(
+            "docx", [str(r["run"]) for r in last.values()], infra.django_env(url), timeout=600
         )
-    pages = done[-1]["pages"]
+    log("1×: report stages in one fresh process per kind, then the plain WeasyPrint baseline")
+    result["stages_by_kind"] = {}
+    for kind, r in last.items():
+        with contextlib.suppress(Exception):
+            result["stages_by_kind"][kind] = infra.django_job(
+                "pdf-stages", [str(r["run"])], infra.django_env(url), timeout=600
+            )
+    if "midterm" in result["stages_by_kind"]:
+        result["stages"] = result["stages_by_kind"]["midterm"]
+    pages = last.get("midterm", done[-1])["pages"]
     baseline = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "pdf_baseline.py"), str(pages)],
         capture_output=True,
