@@ -341,3 +341,17 @@ def test_the_dashboard_target_pages_api_and_midterm_report_agree_on_every_target
             client.get(f"/dashboard/targets/{code}/", {"period": period.pk}).content.decode()
         )
         assert texts["actual"] in page and texts["status"] in page, code
+
+
+def test_demo_people_have_names_the_same_on_every_run():
+    """Pages show people's names (退回人, 最后修改人, history), so the demo's log-ins have them."""
+    from django.contrib.auth import get_user_model
+
+    from reports.management.commands.seed_demo import demo_person
+
+    users = get_user_model().objects.exclude(username="admin")
+    names = {u.username: u.get_full_name() for u in users}
+    assert names and all(names.values()), [u for u, n in names.items() if not n]
+    assert names["office"] == demo_person("office") and names["jyt-reporter"] == demo_person("jyt-reporter")
+    assert all(2 <= len(name) <= 4 and " " not in name for name in names.values())
+    assert len(set(names.values())) > 20  # not everyone is 王海燕

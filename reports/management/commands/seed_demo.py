@@ -10,6 +10,7 @@ command again changes nothing. ``--scale N`` adds 101 × (N − 1) synthetic cou
 """
 
 import secrets
+import zlib
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -136,6 +137,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def create_accounts(self, password):
+        """The demo log-ins, each with a person's name (the same on every run)."""
         User = get_user_model()
         hashed = make_password(password)  # hash once: 160+ accounts with one PBKDF2 run, not one each
         wanted = [("admin", None, None), ("office", None, Role.OFFICE), ("viewer", None, Role.VIEWER)]
@@ -153,9 +155,43 @@ class Command(BaseCommand):
                 created += 1
             user.password = hashed
             user.is_active = True
+            if username != "admin" and not user.get_full_name():
+                user.first_name = demo_person(username)  # pages show people's names, not log-ins
             if username == "admin":
                 user.is_staff = user.is_superuser = True
             user.save()
             if role is not None:
                 Membership.objects.update_or_create(user=user, defaults={"unit": unit, "role": role})
         return created
+
+
+# Demo people: common surnames and given names in Qinghai (Han, Tibetan, Hui), combined by a
+# checksum of the log-in so every run gives everyone the same name.
+SURNAMES = "王李张刘陈杨赵马韩周吴孙朱胡郭何"
+GIVEN_NAMES = (
+    "海燕",
+    "建国",
+    "晓东",
+    "丽娟",
+    "志强",
+    "春梅",
+    "文博",
+    "玉兰",
+    "国栋",
+    "雪莲",
+    "德明",
+    "秀英",
+    "永红",
+    "明远",
+)
+TIBETAN_NAMES = ("卓玛", "才让", "扎西", "拉毛", "多杰", "措吉")
+
+
+def demo_person(username: str) -> str:
+    """A demo user's full name: 马海燕, or a Tibetan name such as 才让卓玛 for one user in four."""
+    n = zlib.crc32(username.encode())
+    if n % 4 == 0:
+        first = n % len(TIBETAN_NAMES)
+        second = (first + 1 + (n // 7) % (len(TIBETAN_NAMES) - 1)) % len(TIBETAN_NAMES)  # never 卓玛卓玛
+        return TIBETAN_NAMES[first] + TIBETAN_NAMES[second]
+    return SURNAMES[n % len(SURNAMES)] + GIVEN_NAMES[(n // 16) % len(GIVEN_NAMES)]
