@@ -121,7 +121,7 @@ def job_rollup_full(repeat="3", profile_path=""):
     differences), then once more from empty snapshot tables (the first roll-up ever: every row
     written). With ``profile_path``, one more run under cProfile (after the peak memory was
     read)."""
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
     from tasks.selectors import current_plan
 
     plan = current_plan()
@@ -156,7 +156,7 @@ def job_rollup_incremental(repeat="3"):
     """
     from reports.choices import RunTrigger
     from reports.models import RollupRun
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
     from tasks.choices import SubmissionStatus
     from tasks.models import Period, Submission
     from tasks.selectors import current_plan
@@ -369,7 +369,7 @@ def _profile_summary(stats):
 
 def job_report_request(kind="midterm", cutoff="2023-12-31"):
     """Queue a report run the way the office does (``request_report``); the worker renders it."""
-    from reports import report_jobs
+    from reports.documents import services as report_jobs
     from tasks.selectors import current_plan
 
     implemented = True
@@ -389,7 +389,7 @@ def job_report_request(kind="midterm", cutoff="2023-12-31"):
 
 def job_pdf_stages(run_id):
     """The report pipeline's stages timed one by one in a fresh process (read only): where the time goes."""
-    from reports import pdf
+    from reports.documents import pdf
     from reports.models import ReportRun
 
     run = ReportRun.objects.select_related("plan", "period").get(pk=int(run_id))
@@ -433,7 +433,7 @@ def job_loadtest_plan(reopen="yes"):
     """
     from django.contrib.auth import get_user_model
 
-    from reports.demo import is_synthetic
+    from reports.management.demo import is_synthetic
     from tasks.choices import PeriodState, SubmissionStatus
     from tasks.models import EDITABLE_STATUSES, Period, Submission
     from tasks.selectors import current_plan

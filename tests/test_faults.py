@@ -30,10 +30,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from portal.celery import app as celery_app
-from reports import services as report_services
 from reports.choices import RunStatus, RunTrigger
 from reports.models import RollupRun, TargetSnapshot
-from reports.rollups import rollup
+from reports.rollup import services as report_services
+from reports.rollup.rollups import rollup
 from reports.tasks import sweep_rollups
 from targets.loader import load_plan
 from tasks import services

@@ -16,7 +16,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from targets.models import RegionFigure, TargetFigure
 from targets.services import MAX_VALUE, save_form
 from tasks import services

@@ -38,10 +38,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from reports.choices import ReportKind, RunStatus
+from reports.documents.data import build_snapshot
 from reports.models import ReportRun, RollupRun
-from reports.report_data import build_snapshot
-from reports.rollups import rollup
-from reports.services import request_rollup
+from reports.rollup.rollups import rollup
+from reports.rollup.services import request_rollup
 from targets import excel
 from targets.models import TargetFigure, TargetWaypoint
 from targets.services import save_form

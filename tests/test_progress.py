@@ -5,10 +5,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports import progress
 from reports.choices import ProgressStatus
 from reports.models import ContributionSnapshot, RegionSnapshot, TargetSnapshot
-from reports.rollups import rollup
+from reports.rollup import progress
+from reports.rollup.rollups import rollup
 from targets.models import Target
 from tasks.models import Period
 from tasks.selectors import current_plan
@@ -291,7 +291,7 @@ def test_the_roll_ups_single_pass_equals_computing_each_period_alone(combine, ti
     import random
     from types import SimpleNamespace
 
-    from reports.rollups import actual_at, actuals_through
+    from reports.rollup.rollups import actual_at, actuals_through
 
     rng = random.Random(f"{combine}-{time_scope}")
     periods = [

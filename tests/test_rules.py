@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reports.models import UnitPeriodSnapshot
-from reports.rollups import _unit_snapshots
+from reports.rollup.rollups import _unit_snapshots
 from tasks import rules, selectors
 from tasks.choices import SubmissionStatus, Timeliness
 from tasks.models import DeadlineExtension, Period, Submission

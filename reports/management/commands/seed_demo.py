@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from reports import demo
+from reports.management import demo
 from tasks.choices import SubmissionStatus
 from units.choices import Role
 from units.models import Membership, Unit
@@ -128,7 +128,7 @@ class Command(BaseCommand):
     def request_rollup(self):
         """The bulk rows bypass the approval signal, so ask for one roll-up of the whole plan."""
         from reports.choices import RunTrigger
-        from reports.services import request_rollup
+        from reports.rollup.services import request_rollup
         from tasks.selectors import current_plan
 
         request_rollup(current_plan(), trigger=RunTrigger.MANUAL)

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from portal.numbers import percent_text
-from reports import progress
-from reports.rollups import rule_for
+from reports.rollup import progress
+from reports.rollup.rollups import rule_for
 from targets.choices import Bound, Combine, TimeScope
 from targets.models import Target
 from targets.presenters import amount_text, bound_text, status_label

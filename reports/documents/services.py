@@ -181,14 +181,14 @@ def request_report(
 
 
 def _do_report(run):
-    from reports import pdf
+    from reports.documents import pdf
 
     result = pdf.run_pipeline(run)
     return {"progress": 100, "file": result["file"], "pages": result["pages"], "size": result["size"]}
 
 
 def _report_failed(run, exc):
-    from reports import pdf
+    from reports.documents import pdf
 
     # A file written before the failure (storage errors after the write) is not kept.
     if run.file:

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from portal.api import body_value
 from reports.choices import RunTrigger
-from reports.services import request_rollup
+from reports.rollup.services import request_rollup
 from targets.models import Target
 from targets.presenters import api_number
 from targets.services import set_baseline

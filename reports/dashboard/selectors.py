@@ -515,8 +515,8 @@ def judged_series(plan, periods, shown, knowledge_date, *, contributions_of=None
     ``contribution_history`` gives them: (series, contributions)."""
     from types import SimpleNamespace
 
-    from reports.knowledge import DataAsOf, end_of_day
-    from reports.rollups import judge_targets
+    from reports.rollup.knowledge import DataAsOf, end_of_day
+    from reports.rollup.rollups import judge_targets
 
     rows, contributions, _initiatives = judge_targets(
         plan, periods, shown, DataAsOf(end_of_day(knowledge_date))

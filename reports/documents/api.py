@@ -20,10 +20,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api import body_value
-from reports import pdf
 from reports.choices import ReportKind, RunStatus
+from reports.documents import pdf
+from reports.documents.services import OFFICE_FIELDS, check_request, request_report
 from reports.models import ReportRun
-from reports.report_jobs import OFFICE_FIELDS, check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
 

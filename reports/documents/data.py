@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from portal.numbers import plain
 from reports.choices import ReportKind
-from reports.knowledge import DataAsOf, end_of_day
 from reports.models import InitiativeSnapshot, RegionSnapshot, TargetSnapshot, UnitPeriodSnapshot
-from reports.rollups import judge_targets, thresholds_for
+from reports.rollup.knowledge import DataAsOf, end_of_day
+from reports.rollup.rollups import judge_targets, thresholds_for
 from targets.choices import Bound, MeasureKind
 from targets.models import ExternalFigure, Target, TargetFigure
 from tasks import rules

@@ -24,8 +24,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.numbers import percent_text, rounded
-from reports import charts, report_data, selectors
 from reports.choices import ProgressStatus, ReportKind
+from reports.dashboard import charts, selectors
+from reports.documents import data as report_data
 from targets.choices import Combine
 from targets.presenters import amount_text, as_target, standing_texts, status_label
 from tasks.choices import InitiativeKind, MeasureStatus

@@ -22,8 +22,9 @@ from django.views.generic import TemplateView
 from portal.mixins import PolicyRequiredMixin
 from portal.numbers import percent_text
 from portal.text import bracketed, clauses, labelled
-from reports import charts, evaluation, page_cache, selectors
 from reports.choices import ProgressStatus
+from reports.dashboard import charts, page_cache, selectors
+from reports.rollup import evaluation
 from targets import presenters
 from targets.choices import Combine, MeasureKind, TimeScope
 from tasks import selectors as tasks_selectors
