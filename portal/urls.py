@@ -11,7 +11,7 @@ from portal.views import HelpView, favicon, landing
 from reports.documents.api import ReportRunViewSet
 from reports.office.api import BaselineViewSet
 from reports.rollup.api import RollupRunViewSet, TargetProgressViewSet
-from targets.api.submissions import SubmissionViewSet
+from targets.submission.api import SubmissionViewSet
 from tasks.api.reporting import PeriodViewSet
 from tasks.api.self_assessments import SelfAssessmentViewSet
 from tasks.api.views import InitiativeViewSet, MeasureViewSet, PlanViewSet

@@ -473,7 +473,7 @@ def test_a_constraint_violation_inside_a_service_is_a_409_with_a_chinese_message
     def violate(*args, **kwargs):
         raise IntegrityError('duplicate key value violates unique constraint "line_measure_unique"')
 
-    monkeypatch.setattr("targets.api.submissions.save_form", violate)
+    monkeypatch.setattr("targets.submission.api.save_form", violate)
     api_client.force_authenticate(reporter)
     api_client.raise_request_exception = False
     line = submission.lines.first()

@@ -602,7 +602,7 @@ def test_f09_a_long_file_name_in_four_byte_characters_is_shortened_by_bytes(
 
 @pytest.fixture
 def county_form(period):
-    from targets.services import save_form
+    from targets.submission.services import save_form
     from tasks import services
     from tasks.models import Submission
     from tests.conftest import make_user

@@ -42,9 +42,9 @@ from reports.documents.data import build_snapshot
 from reports.models import ReportRun, RollupRun
 from reports.rollup.rollups import rollup
 from reports.rollup.services import request_rollup
-from targets import excel
 from targets.models import TargetFigure, TargetWaypoint
-from targets.services import save_form
+from targets.submission import excel
+from targets.submission.services import save_form
 from tasks import services
 from tasks.choices import EvaluationKind
 from tasks.models import (

@@ -143,7 +143,7 @@ def test_a_returned_submission_does_not_count():
 
 def test_a_correction_after_reopening_replaces_the_old_figure(reporter, approver, office):
     """Through the workflow: approved 150 → reopened → corrected to 100 → approved again."""
-    from targets.services import save_form
+    from targets.submission.services import save_form
     from tasks import services
     from tests.factories import open_period
     from tests.test_workflow import fill_everything

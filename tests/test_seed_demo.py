@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from reports.management import demo
 from targets.models import RegionFigure, Target, TargetFigure
-from targets.services import jump_problems, missing_problems
+from targets.submission.services import jump_problems, missing_problems
 from tasks.choices import EventAction, PeriodState, SubmissionStatus
 from tasks.models import DeadlineExtension, MeasureLine, Notification, Period, Submission, SubmissionEvent
 from tasks.selectors import unit_inbox

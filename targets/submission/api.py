@@ -38,7 +38,7 @@ from rest_framework.response import Response
 
 from portal.api import ERROR_SCHEMA, body_value
 from targets.models import RegionFigure, TargetFigure
-from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
+from targets.submission.services import FIGURE_FIELDS, REGION_FIELDS, save_form
 from tasks import services
 from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
 from tasks.models import Evidence, MeasureLine, Period, Submission, SubmissionEvent

@@ -22,7 +22,7 @@ from portal.mixins import PolicyRequiredMixin
 from portal.numbers import number_text, plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
-from targets.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
+from targets.submission.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
 from tasks import rules
 from tasks import selectors as task_selectors
 from tasks import services as task_services

@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
-from targets import excel
+from targets.submission import excel
 from tasks.models import Submission
 from units import policy
 
