@@ -19,7 +19,7 @@ from reports.choices import RunTrigger
 from reports.rollup.services import request_rollup
 from targets.models import Target
 from targets.presenters import api_number
-from targets.submission.services import set_baseline
+from targets.services import set_baseline
 from tasks.selectors import current_plan
 
 

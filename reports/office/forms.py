@@ -140,7 +140,7 @@ class TargetBaselineForm(forms.Form):
         self.fields["target"].queryset = Target.objects.filter(pk__in=wanted).order_by("sort_order")
 
     def clean(self):
-        from targets.submission.services import baseline_errors
+        from targets.services import baseline_errors
 
         cleaned = super().clean()
         target = cleaned.get("target")

@@ -20,7 +20,7 @@ from reports.office.forms import (
 )
 from reports.rollup.services import request_rollup
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetWaypoint
-from targets.submission.services import set_baseline
+from targets.services import set_baseline
 from tasks.models import Period
 from tasks.selectors import current_plan
 
