@@ -225,8 +225,6 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
         code = request.POST.get("unit", "")
-        if "\x00" in code:  # no unit's code has one, and PostgreSQL cannot even compare it
-            raise Http404
         unit = get_object_or_404(Unit, code=code)
         try:
             deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
@@ -238,7 +236,7 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
                 period,
                 unit,
                 deadline=deadline,
-                reason=request.POST.get("reason", "").replace("\x00", ""),  # PostgreSQL: no NUL
+                reason=request.POST.get("reason", ""),
                 by=request.user,
             )
             messages.success(request, _("已为%(unit)s延期至 %(date)s。") % {"unit": unit, "date": deadline})
@@ -254,7 +252,7 @@ class SubmissionActionView(PolicyRequiredMixin, View):
 
     def post(self, request, pk):
         submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "").replace("\x00", "")
+        comment = request.POST.get("comment", "")
         try:
             if self.action == "submit":
                 services.submit_submission(submission, by=request.user)
@@ -314,7 +312,7 @@ class EvidenceUploadView(PolicyRequiredMixin, View):
                     submission,
                     upload,
                     by=request.user,
-                    description=request.POST.get("description", "").replace("\x00", ""),
+                    description=request.POST.get("description", ""),
                 )
                 messages.success(request, _("已上传：%(name)s") % {"name": upload.name})
             except ValidationError as exc:
@@ -552,7 +550,7 @@ class SelfAssessmentActionView(PolicyRequiredMixin, View):
 
     def post(self, request, pk):
         assessment = get_object_or_404(SelfAssessment.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "").replace("\x00", "")
+        comment = request.POST.get("comment", "")
         try:
             if self.action == "submit":
                 services.submit_self_assessment(assessment, by=request.user)

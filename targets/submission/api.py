@@ -622,7 +622,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def send_back(self, request, pk=None):
-        comment = str(body_value(request, "comment") or "").replace("\x00", "")  # PostgreSQL: no NUL
+        comment = str(body_value(request, "comment") or "")
         return self._workflow_step(
             request, lambda s: services.return_submission(s, by=request.user, comment=comment)
         )
@@ -636,7 +636,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        reason = str(body_value(request, "reason") or "").replace("\x00", "")
+        reason = str(body_value(request, "reason") or "")
         return self._workflow_step(
             request, lambda s: services.reopen_submission(s, by=request.user, reason=reason)
         )
@@ -665,7 +665,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 submission,
                 upload,
                 by=request.user,
-                description=str(body_value(request, "description") or "").replace("\x00", ""),
+                description=str(body_value(request, "description") or ""),
             )
         except PermissionDenied as exc:
             raise _permission_denied(exc) from exc

@@ -49,7 +49,6 @@ def parse_form(post):
     """Split the posted fields into lines, figures and region figures by their name prefix."""
     lines, figures, region = {}, {}, {}
     for key, value in post.items():
-        value = value.replace("\x00", "")  # a NUL is never meant, and PostgreSQL cannot store one
         parts = key.split("-")
         row = _row_key(parts[1]) if len(parts) == 3 else None
         if parts[0] == "line" and row is not None and parts[2] in LINE_FIELDS:
