@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -245,35 +246,55 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
         return redirect("tasks:period_overview", pk=pk)
 
 
-class SubmissionActionView(PolicyRequiredMixin, View):
-    """POST submit / approve / return / reopen on one submission."""
+class WorkflowActionView(PolicyRequiredMixin, View):
+    """POST one action of the submit / approve / return workflow on a form the user can see, then
+    back to its page with the service's message. ``actions`` maps the action to the service (called
+    with the posted ``comment``) and the success message; the URLs name the action."""
 
     action = None
+    model = None
+    detail_url = None
+    actions = {}
 
     def post(self, request, pk):
-        submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "")
+        document = get_object_or_404(self.model.objects.visible_to(request.user), pk=pk)
+        if self.action not in self.actions:  # pragma: no cover - URLs name only the known actions
+            raise Http404
+        perform, done = self.actions[self.action]
         try:
-            if self.action == "submit":
-                services.submit_submission(submission, by=request.user)
-                messages.success(request, _("已提交，等待省纲要办审核。"))
-            elif self.action == "approve":
-                services.approve_submission(submission, by=request.user)
-                messages.success(request, _("已审核通过。"))
-            elif self.action == "return":
-                services.return_submission(submission, by=request.user, comment=comment)
-                messages.success(request, _("已退回修改。"))
-            elif self.action == "reopen":
-                services.reopen_submission(submission, by=request.user, reason=comment)
-                messages.success(request, _("已重新开放，等待单位更正。"))
-            else:  # pragma: no cover - URLs name only the four actions
-                raise Http404
+            perform(document, by=request.user, comment=request.POST.get("comment", ""))
+            messages.success(request, done)
         except (services.WorkflowError, ValidationError) as exc:
             for message in _messages_of(exc):
                 messages.error(request, message)
         # PermissionDenied propagates: the page only offers what the user may do, so a refused
         # action is a crafted request and gets a plain 403.
-        return redirect("targets:submission_detail", pk=pk)
+        return redirect(self.detail_url, pk=pk)
+
+
+class SubmissionActionView(WorkflowActionView):
+    """POST submit / approve / return / reopen on one submission."""
+
+    model = Submission
+    detail_url = "targets:submission_detail"
+    actions = {
+        "submit": (
+            lambda s, by, comment: services.submit_submission(s, by=by),
+            gettext_lazy("已提交，等待省纲要办审核。"),
+        ),
+        "approve": (
+            lambda s, by, comment: services.approve_submission(s, by=by),
+            gettext_lazy("已审核通过。"),
+        ),
+        "return": (
+            lambda s, by, comment: services.return_submission(s, by=by, comment=comment),
+            gettext_lazy("已退回修改。"),
+        ),
+        "reopen": (
+            lambda s, by, comment: services.reopen_submission(s, by=by, reason=comment),
+            gettext_lazy("已重新开放，等待单位更正。"),
+        ),
+    }
 
 
 class NotificationListView(PolicyRequiredMixin, TemplateView):
@@ -543,27 +564,22 @@ class SelfAssessmentDetailView(PolicyRequiredMixin, View):
         return _save_posted(request, assessment)
 
 
-class SelfAssessmentActionView(PolicyRequiredMixin, View):
+class SelfAssessmentActionView(WorkflowActionView):
     """POST submit / approve / return on one self-assessment."""
 
-    action = None
-
-    def post(self, request, pk):
-        assessment = get_object_or_404(SelfAssessment.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "")
-        try:
-            if self.action == "submit":
-                services.submit_self_assessment(assessment, by=request.user)
-                messages.success(request, _("自评已提交，等待省纲要办审核。"))
-            elif self.action == "approve":
-                services.approve_self_assessment(assessment, by=request.user)
-                messages.success(request, _("已审核通过。"))
-            elif self.action == "return":
-                services.return_self_assessment(assessment, by=request.user, comment=comment)
-                messages.success(request, _("已退回修改。"))
-            else:  # pragma: no cover - URLs name only the three actions
-                raise Http404
-        except (services.WorkflowError, ValidationError) as exc:
-            for message in _messages_of(exc):
-                messages.error(request, message)
-        return redirect("tasks:self_assessment_detail", pk=pk)
+    model = SelfAssessment
+    detail_url = "tasks:self_assessment_detail"
+    actions = {
+        "submit": (
+            lambda a, by, comment: services.submit_self_assessment(a, by=by),
+            gettext_lazy("自评已提交，等待省纲要办审核。"),
+        ),
+        "approve": (
+            lambda a, by, comment: services.approve_self_assessment(a, by=by),
+            gettext_lazy("已审核通过。"),
+        ),
+        "return": (
+            lambda a, by, comment: services.return_self_assessment(a, by=by, comment=comment),
+            gettext_lazy("已退回修改。"),
+        ),
+    }
