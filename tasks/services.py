@@ -898,8 +898,7 @@ def submit_self_assessment(assessment, *, by):
     a judgement."""
 
     def check(locked):
-        policy.require(policy.works_for(by, locked.unit_id), "submit_other_unit")
-        policy.require(policy.membership_of(by).role == Role.APPROVER, "submit_self_assessment")
+        policy.require_submitter(by, locked, "submit_self_assessment")
         if locked.is_editable and not locked.round.is_open:
             raise WorkflowError(_("%(round)s已关闭，不能再提交自评。") % {"round": locked.round})
         if locked.is_editable:

@@ -30,7 +30,7 @@ from tasks.models import (
 )
 from tasks.selectors import current_plan
 from units import policy
-from units.choices import Role, UnitKind
+from units.choices import UnitKind
 from units.models import Unit
 
 
@@ -535,7 +535,7 @@ def _render_self_assessment(request, assessment, posted=None):
             "rows": rows,
             "judgement_choices": Judgement.choices,
             "can_edit": can_edit,
-            "can_submit": can_edit and policy.role_of(request.user) == Role.APPROVER,
+            "can_submit": policy.can_submit_self_assessment(request.user, assessment),
             "can_review": policy.can_review(request.user, assessment),
             "events": assessment.events.select_related("actor"),
             "limit": services.NARRATIVE_LIMIT,
