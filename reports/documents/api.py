@@ -10,7 +10,6 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -192,12 +191,4 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def download(self, request, pk=None):
         """The PDF (404 until the run has written one)."""
         run = self.get_object()
-        if not run.file:
-            raise Http404(_("该报告尚未生成文件。"))
-        try:
-            handle = run.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(_("报告文件不存在。")) from exc
-        return FileResponse(
-            handle, as_attachment=True, filename=pdf.download_name(run), content_type="application/pdf"
-        )
+        return pdf.file_response(run)

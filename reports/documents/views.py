@@ -249,12 +249,4 @@ class ReportDownloadView(ReportAccessMixin, View):
 
     def get(self, request, pk):
         run = get_object_or_404(ReportRun.objects.select_related("period"), pk=pk)
-        if not run.file:
-            raise Http404(_("该报告尚未生成文件。"))
-        try:
-            handle = run.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(_("报告文件不存在。")) from exc
-        return FileResponse(
-            handle, as_attachment=True, filename=pdf.download_name(run), content_type="application/pdf"
-        )
+        return pdf.file_response(run)
