@@ -249,7 +249,7 @@ def test_with_the_broker_stopped_forms_are_saved_submitted_and_approved_and_queu
     broker.stop()
     began = time.monotonic()
     submission = services.ensure_submission(jyt, period, by=reporter)
-    fill_everything(submission, reporter)  # targets.services.save_form: lines and figures
+    fill_everything(submission, reporter)  # targets.submission.services.save_form: lines and figures
     services.submit_submission(submission, by=approver)
     services.approve_submission(submission, by=office)  # after commit: the roll-up is requested
     assert time.monotonic() - began < 15  # publishing to a dead broker fails fast: nobody waits

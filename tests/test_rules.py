@@ -1,6 +1,6 @@
 """The reporting rules of ``tasks.rules``, and the roll-up's SQL that repeats two of them.
 
-The roll-up (``reports.rollups._unit_snapshots``) computes every unit's deadline and timeliness
+The roll-up (``reports.rollup.rollups._unit_snapshots``) computes every unit's deadline and timeliness
 in SQL; here it is run on seeded random data (extensions, first submissions on both sides of
 midnight in Asia/Shanghai, "today" on and around each deadline) and every row must equal what
 ``rules.deadline_for`` and ``rules.timeliness`` say.

@@ -1,8 +1,8 @@
 """工作看板: the office's dashboard and its drill-downs (initiative, target, unit, region).
 
-Pages only read the snapshot tables the roll-up job fills (``reports.rollups``); they never
+Pages only read the snapshot tables the roll-up job fills (``reports.rollup.rollups``); they never
 compute a roll-up. Every page takes ``?period=<id>``, the as-of period; by default the latest
-period that has ended and has snapshots. Charts are server-side SVG (``reports.charts``).
+period that has ended and has snapshots. Charts are server-side SVG (``reports.dashboard.charts``).
 """
 
 import datetime

@@ -1,6 +1,6 @@
 """The frozen snapshot a milestone report (or quarterly brief) is rendered from.
 
-``build_snapshot`` reads the plan's structure, the roll-up tables (``reports.rollups``) and the
+``build_snapshot`` reads the plan's structure, the roll-up tables (``reports.rollup.rollups``) and the
 approved narratives as of the cut-off, and returns a plain JSON-serialisable dict: numbers are
 strings (Decimals written without exponent), dates ISO strings, nothing depends on the moment
 it was built (no timestamps, no run id). ``checksum`` hashes its canonical JSON, so the same

@@ -4,7 +4,7 @@
 queued or running for the same report and cut-off, otherwise creates one and queues
 ``reports.generate_report`` after the commit. A run is claimed, watched by its heartbeat and
 swept like every run (``reports.jobs``): ``execute_report`` carries out the pipeline in
-``reports.pdf``; any failure marks the run failed with its error and the worker goes on to its
+``reports.documents.pdf``; any failure marks the run failed with its error and the worker goes on to its
 next job. A run whose worker died is taken back (requeued) by the sweep or by the next request
 for the same report.
 """

@@ -791,7 +791,7 @@ def _series(context, target, unit, share):
 
 
 def _jumped(before, now, combine):
-    """The same test as ``targets.services.jump_problems``: such a figure needs an explanation."""
+    """The same test as ``targets.submission.services.jump_problems``: such a figure needs an explanation."""
     if now is None or before is None:
         return False
     if before == 0:

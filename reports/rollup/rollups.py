@@ -445,7 +445,7 @@ def _regional_counts(targets, period_ids):
 
 class CurrentData:
     """What a roll-up judges from: the approved figures, survey results, targets (with their
-    baselines) and region funding as they stand now. ``reports.knowledge.DataAsOf`` gives the same
+    baselines) and region funding as they stand now. ``reports.rollup.knowledge.DataAsOf`` gives the same
     as they stood at an earlier moment, for a report rebuilt "as approved on" a past day."""
 
     def figures(self, plan):

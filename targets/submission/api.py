@@ -237,7 +237,7 @@ class SubmissionDetailSerializer(SubmissionListSerializer):
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True})
 class NumberText(serializers.CharField):
-    """A number as the user typed it (string or JSON number); ``targets.services`` checks it, so
+    """A number as the user typed it (string or JSON number); ``targets.submission.services`` checks it, so
     that "-5" or "abc" get the same Chinese messages as on the page."""
 
     def __init__(self, **kwargs):

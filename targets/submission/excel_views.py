@@ -1,5 +1,5 @@
 """Pages for Excel: the quarterly form as a workbook (download and upload) and the office's
-exports of approved figures. The work itself is done in ``targets.excel``."""
+exports of approved figures. The work itself is done in ``targets.submission.excel``."""
 
 from urllib.parse import quote
 

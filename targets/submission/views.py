@@ -122,7 +122,7 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
         user = self.request.user
         lines, figures, region_figure, evidence, events = self.form_rows()
         # The stored values the page is loaded with, posted back with every save: the base of the
-        # field-by-field merge when someone saved the form in between (targets.services.save_form).
+        # field-by-field merge when someone saved the form in between (targets.submission.services.save_form).
         form_base = json.dumps(form_values(lines, figures, region_figure), ensure_ascii=False)
         if posted is not None:  # re-show what the user typed after a refused save
             for line in lines:

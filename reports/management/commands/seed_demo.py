@@ -4,7 +4,7 @@
                                [--reset-progress] [--units CODE,CODE]
 
 Accounts: admin, office, viewer, and <unit code>-reporter / -approver for every real unit.
-Progress: see ``reports.demo``; a unit that already has forms is left alone, so running the
+Progress: see ``reports.management.demo``; a unit that already has forms is left alone, so running the
 command again changes nothing. ``--scale N`` adds 101 × (N − 1) synthetic county governments
 (44 + 101 × 29 ≈ 3,000 county units at 30×) with their own demo data, for benchmarks.
 """
