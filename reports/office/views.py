@@ -19,8 +19,8 @@ from reports.office.forms import (
     WaypointForm,
 )
 from reports.rollup.services import request_rollup
+from targets.baselines import set_baseline
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetWaypoint
-from targets.services import set_baseline
 from tasks.models import Period
 from tasks.selectors import current_plan
 
