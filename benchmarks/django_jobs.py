@@ -121,7 +121,7 @@ def job_rollup_full(repeat="3", profile_path=""):
     differences), then once more from empty snapshot tables (the first roll-up ever: every row
     written). With ``profile_path``, one more run under cProfile (after the peak memory was
     read)."""
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
     from tasks.selectors import current_plan
 
     plan = current_plan()
@@ -156,7 +156,7 @@ def job_rollup_incremental(repeat="3"):
     """
     from reports.choices import RunTrigger
     from reports.models import RollupRun
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
     from tasks.choices import SubmissionStatus
     from tasks.models import Period, Submission
     from tasks.selectors import current_plan
@@ -481,7 +481,7 @@ def job_report_request(kind="midterm", cutoff="2023-12-31"):
 
     ``cutoff`` "latest" (the quarterly brief): the latest closed period, cut off 15 days after
     its quarter ended (when its forms are in)."""
-    from reports import report_jobs
+    from reports.documents import services as report_jobs
     from tasks.choices import PeriodState
     from tasks.models import Period
     from tasks.selectors import current_plan
@@ -524,7 +524,7 @@ def job_docx(*run_ids):
     and a second one, with the size; plus ``build_docx`` alone."""
     from django.test import Client
 
-    from reports.docx import build_docx
+    from reports.documents.docx import build_docx
     from reports.models import ReportRun
 
     client = Client()
@@ -554,7 +554,7 @@ def job_docx(*run_ids):
 
 def job_pdf_stages(run_id):
     """The report pipeline's stages timed one by one in a fresh process (read only): where the time goes."""
-    from reports import pdf
+    from reports.documents import pdf
     from reports.models import ReportRun
 
     run = ReportRun.objects.select_related("plan", "period").get(pk=int(run_id))
@@ -598,7 +598,7 @@ def job_loadtest_plan(reopen="yes"):
     """
     from django.contrib.auth import get_user_model
 
-    from reports.demo import is_synthetic
+    from reports.management.demo import is_synthetic
     from tasks.choices import PeriodState, SubmissionStatus
     from tasks.models import EDITABLE_STATUSES, Period, Submission
     from tasks.selectors import current_plan

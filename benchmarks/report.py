@@ -744,7 +744,7 @@ def section_pdf(results):
                 out += ["", "```", r["error"][:1500], "```"]
         return "\n".join(out)
     out.append(
-        "Each kind requested with `reports.report_jobs.request_report` and rendered by one real Celery worker "
+        "Each kind requested with `reports.documents.services.request_report` and rendered by one real Celery worker "
         "started as deployed (`celery -A portal worker --pool prefork --concurrency 1 --max-memory-per-child "
         "250000`; `--pool solo` would ignore the memory limit), one after the other: the 2023 mid-term first (cold "
         "worker), the quarterly brief of the latest closed quarter, the 2021 动员部署 (cut-off 2021-12-31), the 2025 "

@@ -501,7 +501,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Caches: Redis when configured (shared by every web process), otherwise memory for "default"
 # and files under DATA_DIR for "pages", so that a roll-up run by another process (a worker, a
 # cron job) retires the web process's dashboard bodies too. "pages" holds rendered dashboard
-# bodies under a version token that every committed roll-up bumps (reports/page_cache.py).
+# bodies under a version token that every committed roll-up bumps (reports/dashboard/page_cache.py).
 # Short socket timeouts: an unreachable Redis makes a page slower, never hangs it.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 if REDIS_URL:

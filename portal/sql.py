@@ -1,6 +1,6 @@
 """Model rows read with plain SQL and converted as the ORM converts them.
 
-For the roll-ups (``reports.rollups``), which read many rows, where the ORM's per-row machinery
+For the roll-ups (``reports.rollup.rollups``), which read many rows, where the ORM's per-row machinery
 costs more than the database takes to answer. The request path uses the ORM.
 The converters are the ORM's own (backend and field), so values come back as the ORM gives them:
 ``Decimal`` and ``date`` on SQLite, parsed JSON on both backends.

@@ -8,10 +8,10 @@ from rest_framework.routers import DefaultRouter
 
 from portal.health import healthz
 from portal.views import HelpView, favicon, landing
-from reports.api.baselines import BaselineViewSet
-from reports.api.reports import ReportRunViewSet
-from reports.api.views import RollupRunViewSet, TargetProgressViewSet
-from targets.api.submissions import SubmissionViewSet
+from reports.documents.api import ReportRunViewSet
+from reports.office.api import BaselineViewSet
+from reports.rollup.api import RollupRunViewSet, TargetProgressViewSet
+from targets.submission.api import SubmissionViewSet
 from tasks.api.reporting import PeriodViewSet
 from tasks.api.self_assessments import SelfAssessmentViewSet
 from tasks.api.views import InitiativeViewSet, MeasureViewSet, PlanViewSet
@@ -47,9 +47,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("targets.urls")),
     path("", include("tasks.urls")),
-    path("", include("reports.office_urls")),
-    path("", include("reports.urls")),
-    path("", include("reports.report_urls")),
+    path("", include("reports.office.urls")),
+    path("", include("reports.dashboard.urls")),
+    path("", include("reports.documents.urls")),
     path("admin/", admin.site.urls),
     # Throttled, and counted by the log-in lock-out.
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api_token"),

@@ -55,8 +55,8 @@ class HelpView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         # Imported here: portal/ wires the apps together and is imported by them at start-up.
-        from reports.rollups import thresholds_for
-        from targets.excel import MAX_UPLOAD_BYTES as EXCEL_MAX_BYTES
+        from reports.rollup.rollups import thresholds_for
+        from targets.submission.excel import MAX_UPLOAD_BYTES as EXCEL_MAX_BYTES
         from tasks.selectors import current_plan
 
         thresholds = thresholds_for(current_plan())

@@ -1,6 +1,6 @@
 """Roll-up runs and the snapshot tables the dashboard reads.
 
-Snapshots are computed by Celery jobs from approved figures (``reports.rollups``); pages only
+Snapshots are computed by Celery jobs from approved figures (``reports.rollup.rollups``); pages only
 read them. Each row is "as of the end of a period": a year's figure is its Q4 row, a
 milestone's is the Q4 row of the milestone year.
 """

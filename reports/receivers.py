@@ -5,7 +5,7 @@ import logging
 from django.dispatch import receiver
 
 from reports.choices import RunTrigger
-from reports.services import request_rollup
+from reports.rollup.services import request_rollup
 from tasks import signals
 
 

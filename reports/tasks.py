@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from reports import services
+from reports.rollup import services
 
 
 @shared_task(name="reports.run_rollup")
@@ -41,4 +41,4 @@ def nightly_rollup():
 
 
 # The PDF report job lives beside the rest of the report pipeline.
-from reports.report_jobs import generate_report  # noqa: E402, F401
+from reports.documents.services import generate_report  # noqa: E402, F401

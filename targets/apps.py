@@ -8,4 +8,4 @@ class TargetsConfig(AppConfig):
 
     def ready(self):
         # Connect the receivers that let the tasks app's submissions carry target figures.
-        from targets import services  # noqa: F401
+        from targets.submission import services  # noqa: F401

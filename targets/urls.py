@@ -1,6 +1,8 @@
 from django.urls import path
 
-from targets import excel_views, submission_views, views
+from targets import views
+from targets.submission import excel_views
+from targets.submission import views as submission_views
 
 app_name = "targets"
 

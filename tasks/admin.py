@@ -116,7 +116,25 @@ class SubmissionAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "period"]
     search_fields = ["unit__name", "unit__code"]
     list_select_related = ["unit", "period"]
-    readonly_fields = [f.name for f in Submission._meta.fields]
+    # Listed (not read from _meta): the workflow's fields come from WorkflowDocument, and the page
+    # keeps the form's own fields first.
+    readonly_fields = [
+        "id",
+        "unit",
+        "period",
+        "status",
+        "version",
+        "revision",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "submitted_at",
+        "first_submitted_at",
+        "submitted_by",
+        "reviewed_at",
+        "reviewed_by",
+        "review_comment",
+    ]
 
 
 @admin.register(Evidence)
@@ -156,4 +174,21 @@ class SelfAssessmentAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "round"]
     search_fields = ["unit__name", "unit__code"]
     list_select_related = ["unit", "round"]
-    readonly_fields = [f.name for f in SelfAssessment._meta.fields]
+    readonly_fields = [
+        "id",
+        "round",
+        "unit",
+        "status",
+        "achievements",
+        "problems",
+        "next_steps",
+        "version",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "submitted_at",
+        "submitted_by",
+        "reviewed_at",
+        "reviewed_by",
+        "review_comment",
+    ]

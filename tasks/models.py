@@ -386,22 +386,16 @@ class SubmissionQuerySet(models.QuerySet):
 EDITABLE_STATUSES = (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
 
 
-class Submission(models.Model):
-    """One unit's quarterly progress form for one period (季度进展报送)."""
+class WorkflowDocument(models.Model):
+    """A form of the submit / approve / return workflow (``SubmissionStatus``): the quarterly form
+    (``Submission``) and the self-assessment (``SelfAssessment``). The workflow's fields and state;
+    its transitions are ``tasks.services``."""
 
-    unit = models.ForeignKey(
-        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="submissions"
-    )
-    period = models.ForeignKey(
-        Period, verbose_name=_("报送期"), on_delete=models.PROTECT, related_name="submissions"
-    )
     status = models.CharField(
         _("状态"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
     )
     # Optimistic locking: every save of the form bumps it; a save based on an older one is refused.
     version = models.PositiveIntegerField(_("版本"), default=1)
-    # Counts corrections after approval: 0 for the first approval, +1 at each reopening.
-    revision = models.PositiveSmallIntegerField(_("修订次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("最后修改时间"), auto_now=True)
     updated_by = models.ForeignKey(
@@ -413,7 +407,6 @@ class Submission(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("提交人"),
@@ -432,6 +425,35 @@ class Submission(models.Model):
         related_name="+",
     )
     review_comment = models.TextField(_("退回意见"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_editable(self):
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def awaits_review(self):
+        return self.status == SubmissionStatus.SUBMITTED
+
+    @property
+    def is_approved(self):
+        return self.status == SubmissionStatus.APPROVED
+
+
+class Submission(WorkflowDocument):
+    """One unit's quarterly progress form for one period (季度进展报送)."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    period = models.ForeignKey(
+        Period, verbose_name=_("报送期"), on_delete=models.PROTECT, related_name="submissions"
+    )
+    # Counts corrections after approval: 0 for the first approval, +1 at each reopening.
+    revision = models.PositiveSmallIntegerField(_("修订次数"), default=0)
+    first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
 
     objects = SubmissionQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -452,18 +474,6 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.unit} · {self.period}"
-
-    @property
-    def is_editable(self):
-        return self.status in EDITABLE_STATUSES
-
-    @property
-    def awaits_review(self):
-        return self.status == SubmissionStatus.SUBMITTED
-
-    @property
-    def is_approved(self):
-        return self.status == SubmissionStatus.APPROVED
 
 
 class MeasureLine(models.Model):
@@ -752,7 +762,7 @@ class SelfAssessmentQuerySet(models.QuerySet):
         return self.filter(unit_scope(user, "unit"))
 
 
-class SelfAssessment(models.Model):
+class SelfAssessment(WorkflowDocument):
     """A unit's self-assessment (自评) for an evaluation round: three narratives and a judgement
     of each assigned measure. Same workflow as the quarterly form (``SubmissionStatus``)."""
 
@@ -762,42 +772,9 @@ class SelfAssessment(models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="self_assessments"
     )
-    status = models.CharField(
-        _("状态"), max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT
-    )
     achievements = models.TextField(_("主要成效"), blank=True)
     problems = models.TextField(_("存在的问题"), blank=True)
     next_steps = models.TextField(_("下一步工作"), blank=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("最后修改时间"), auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("最后修改人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("提交人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    review_comment = models.TextField(_("退回意见"), blank=True)
 
     objects = SelfAssessmentQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -812,18 +789,6 @@ class SelfAssessment(models.Model):
 
     def __str__(self):
         return _("%(unit)s · %(round)s自评") % {"unit": self.unit, "round": self.round}
-
-    @property
-    def is_editable(self):
-        return self.status in EDITABLE_STATUSES
-
-    @property
-    def awaits_review(self):
-        return self.status == SubmissionStatus.SUBMITTED
-
-    @property
-    def is_approved(self):
-        return self.status == SubmissionStatus.APPROVED
 
 
 class MeasureJudgement(models.Model):

@@ -54,7 +54,7 @@ def read_filters(params, sorts=None):
             chosen[key] = value
         elif value:
             notices.append(_("“%(label)s”的取值无效，已忽略。") % {"label": label})
-    query = params.get("q", "").replace("\x00", "").strip()
+    query = params.get("q", "").strip()
     if len(query) > MAX_QUERY:
         notices.append(_("搜索内容过长，只按前 %(n)s 个字搜索。") % {"n": MAX_QUERY})
         query = query[:MAX_QUERY]

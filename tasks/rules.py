@@ -1,7 +1,7 @@
 """The reporting cycle's rules, each in one function.
 
 Pages, the API, Excel, the PDF reports and the selectors call these; none writes its own copy.
-The roll-up (``reports.rollups._unit_snapshots``) repeats the deadline and timeliness rules in
+The roll-up (``reports.rollup.rollups._unit_snapshots``) repeats the deadline and timeliness rules in
 SQL for speed; ``tests/test_rules.py`` checks it against these functions on random data.
 """
 

@@ -6,6 +6,7 @@ roll-ups) to ``transaction.on_commit``. Permission is checked before anything is
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tasks import rules, signals
 from tasks.choices import (
@@ -33,6 +35,8 @@ from tasks.models import (
     OfficeReminder,
     Period,
     Plan,
+    SelfAssessment,
+    SelfAssessmentEvent,
     Submission,
     SubmissionEvent,
     WorkPoint,
@@ -421,40 +425,128 @@ def finish_edit(
     return submission
 
 
-def _transition(submission_id, *, by, allowed_from, to, action, comment="", check=None):
-    submission = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("unit", "period")
-        .get(pk=submission_id)
-    )
+@dataclass(frozen=True)
+class Workflow:
+    """What differs between the two forms of the one submit / approve / return workflow
+    (``WorkflowDocument``): the model, its audit rows, and the refusal that names the form."""
+
+    model: type
+    event_model: type
+    event_field: str
+    related: tuple
+    wrong_status: str  # lazy, with %(status)s
+    links_notifications: bool  # a notification links the form (the quarterly form only)
+
+
+SUBMISSION_FLOW = Workflow(
+    Submission,
+    SubmissionEvent,
+    "submission",
+    ("unit", "period"),
+    gettext_lazy("这张报送表当前状态为“%(status)s”，不能执行此操作。"),
+    links_notifications=True,
+)
+SELF_ASSESSMENT_FLOW = Workflow(
+    SelfAssessment,
+    SelfAssessmentEvent,
+    "self_assessment",
+    ("unit", "round"),
+    gettext_lazy("这份自评当前状态为“%(status)s”，不能执行此操作。"),
+    links_notifications=False,
+)
+
+
+def _transition(flow: Workflow, pk, *, by, allowed_from, to, action, comment="", check=None):
+    """The one state change of both forms: lock the row, let ``check`` refuse, check the status,
+    stamp who and when, bump the version, save (with history) and write the audit row."""
+    document = flow.model.objects.select_for_update(of=("self",)).select_related(*flow.related).get(pk=pk)
     if check is not None:
-        check(submission)
-    if submission.status not in allowed_from:
-        raise WorkflowError(
-            _("这张报送表当前状态为“%(status)s”，不能执行此操作。")
-            % {"status": submission.get_status_display()}
-        )
-    before = submission.status
-    submission.status = to
+        check(document)
+    if document.status not in allowed_from:
+        raise WorkflowError(flow.wrong_status % {"status": document.get_status_display()})
+    before = document.status
+    document.status = to
     now = timezone.now()
     if to == SubmissionStatus.SUBMITTED:
-        submission.submitted_at = now
-        submission.submitted_by = by
-        submission.first_submitted_at = submission.first_submitted_at or now
+        document.submitted_at = now
+        document.submitted_by = by
+        if flow.model is Submission:
+            document.first_submitted_at = document.first_submitted_at or now
     if to in (SubmissionStatus.APPROVED, SubmissionStatus.RETURNED):
-        submission.reviewed_at = now
-        submission.reviewed_by = by
-        submission.review_comment = comment if to == SubmissionStatus.RETURNED else ""
+        document.reviewed_at = now
+        document.reviewed_by = by
+        document.review_comment = comment if to == SubmissionStatus.RETURNED else ""
     if action == EventAction.REOPENED:
-        submission.revision += 1
-    submission.version += 1
-    submission.updated_by = by
-    submission._history_user = by  # also outside a web request (API, jobs)
-    submission.save()
-    SubmissionEvent.objects.create(
-        submission=submission, action=action, actor=by, from_status=before, to_status=to, comment=comment
+        document.revision += 1
+    document.version += 1
+    document.updated_by = by
+    document._history_user = by  # also outside a web request (API, jobs)
+    document.save()
+    flow.event_model.objects.create(
+        **{flow.event_field: document},
+        action=action,
+        actor=by,
+        from_status=before,
+        to_status=to,
+        comment=comment,
     )
-    return submission
+    return document
+
+
+def _submit(flow: Workflow, document, *, by, check):
+    """The unit approver sends the form to the office (``check`` refuses, on the locked row)."""
+    document = _transition(
+        flow,
+        document.pk,
+        by=by,
+        allowed_from=EDITABLE_STATUSES,
+        to=SubmissionStatus.SUBMITTED,
+        action=EventAction.SUBMITTED,
+        check=check,
+    )
+    _notify_office(flow, document, NotificationKind.SUBMITTED)
+    return document
+
+
+def _approve(flow: Workflow, document, *, by):
+    """The office accepts the form: it is locked."""
+    policy.require(policy.can_review(by), "office")
+    document = _transition(
+        flow,
+        document.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.SUBMITTED],
+        to=SubmissionStatus.APPROVED,
+        action=EventAction.APPROVED,
+    )
+    _notify_unit(
+        flow, document, NotificationKind.APPROVED, lambda: _("%(form)s 已审核通过。") % {"form": document}
+    )
+    return document
+
+
+def _send_back(flow: Workflow, document, *, by, comment: str):
+    """The office returns the form with a comment (required); the unit corrects and resubmits."""
+    policy.require(policy.can_review(by), "office")
+    comment = _clean_text(comment).strip()
+    if not comment:
+        raise WorkflowError(_("退回时必须填写退回意见。"))
+    document = _transition(
+        flow,
+        document.pk,
+        by=by,
+        allowed_from=[SubmissionStatus.SUBMITTED],
+        to=SubmissionStatus.RETURNED,
+        action=EventAction.RETURNED,
+        comment=comment,
+    )
+    _notify_unit(
+        flow,
+        document,
+        NotificationKind.RETURNED,
+        lambda: _("%(form)s 被退回修改：%(comment)s") % {"form": document, "comment": comment},
+    )
+    return document
 
 
 @transaction.atomic
@@ -466,32 +558,13 @@ def submit_submission(submission: Submission, *, by) -> Submission:
         if locked.status in EDITABLE_STATUSES:
             signals.submission_validating.send(sender=Submission, submission=locked)
 
-    submission = _transition(
-        submission.pk,
-        by=by,
-        allowed_from=EDITABLE_STATUSES,
-        to=SubmissionStatus.SUBMITTED,
-        action=EventAction.SUBMITTED,
-        check=check,
-    )
-    _notify_office(submission, NotificationKind.SUBMITTED)
-    return submission
+    return _submit(SUBMISSION_FLOW, submission, by=by, check=check)
 
 
 @transaction.atomic
 def approve_submission(submission: Submission, *, by) -> Submission:
     """The office accepts the form: it is locked and its figures count from now on."""
-    policy.require(policy.can_review(by), "office")
-    submission = _transition(
-        submission.pk,
-        by=by,
-        allowed_from=[SubmissionStatus.SUBMITTED],
-        to=SubmissionStatus.APPROVED,
-        action=EventAction.APPROVED,
-    )
-    _notify_unit(
-        submission, NotificationKind.APPROVED, lambda: _("%(form)s 已审核通过。") % {"form": submission}
-    )
+    submission = _approve(SUBMISSION_FLOW, submission, by=by)
     transaction.on_commit(lambda: signals.submission_approved.send(sender=Submission, submission=submission))
     return submission
 
@@ -499,24 +572,7 @@ def approve_submission(submission: Submission, *, by) -> Submission:
 @transaction.atomic
 def return_submission(submission: Submission, *, by, comment: str) -> Submission:
     """The office sends the form back with a comment; the unit corrects and resubmits."""
-    policy.require(policy.can_review(by), "office")
-    comment = (comment or "").strip()
-    if not comment:
-        raise WorkflowError(_("退回时必须填写退回意见。"))
-    submission = _transition(
-        submission.pk,
-        by=by,
-        allowed_from=[SubmissionStatus.SUBMITTED],
-        to=SubmissionStatus.RETURNED,
-        action=EventAction.RETURNED,
-        comment=comment,
-    )
-    _notify_unit(
-        submission,
-        NotificationKind.RETURNED,
-        lambda: _("%(form)s 被退回修改：%(comment)s") % {"form": submission, "comment": comment},
-    )
-    return submission
+    return _send_back(SUBMISSION_FLOW, submission, by=by, comment=comment)
 
 
 @transaction.atomic
@@ -527,6 +583,7 @@ def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
     if not reason:
         raise WorkflowError(_("重新开放时必须填写原因。"))
     submission = _transition(
+        SUBMISSION_FLOW,
         submission.pk,
         by=by,
         allowed_from=[SubmissionStatus.APPROVED],
@@ -535,6 +592,7 @@ def reopen_submission(submission: Submission, *, by, reason: str) -> Submission:
         comment=reason,
     )
     _notify_unit(
+        SUBMISSION_FLOW,
         submission,
         NotificationKind.REOPENED,
         lambda: _("%(form)s 已重新开放，请更正后重新提交：%(reason)s")
@@ -578,16 +636,17 @@ def office_users():
     return get_user_model().objects.filter(is_active=True, membership__role=Role.OFFICE)
 
 
-def _notify_unit(submission, kind, message):
-    notify(unit_users(submission.unit_id), kind, message, submission=submission)
+def _notify_unit(flow: Workflow, document, kind, message):
+    link = document if flow.links_notifications else None
+    notify(unit_users(document.unit_id), kind, message, submission=link)
 
 
-def _notify_office(submission, kind):
+def _notify_office(flow: Workflow, document, kind):
     notify(
         office_users(),
         kind,
-        lambda: _("%(form)s 已提交，等待审核。") % {"form": submission},
-        submission=submission,
+        lambda: _("%(form)s 已提交，等待审核。") % {"form": document},
+        submission=document if flow.links_notifications else None,
     )
 
 
@@ -826,39 +885,6 @@ def save_self_assessment(assessment_id: int, *, by, version: int, texts: dict, j
     return assessment
 
 
-def _assessment_transition(assessment_id, *, by, allowed_from, to, action, comment="", check=None):
-    from tasks.models import SelfAssessment, SelfAssessmentEvent
-
-    assessment = (
-        SelfAssessment.objects.select_for_update(of=("self",))
-        .select_related("unit", "round")
-        .get(pk=assessment_id)
-    )
-    if check is not None:
-        check(assessment)
-    if assessment.status not in allowed_from:
-        raise WorkflowError(
-            _("这份自评当前状态为“%(status)s”，不能执行此操作。")
-            % {"status": assessment.get_status_display()}
-        )
-    before = assessment.status
-    now = timezone.now()
-    assessment.status = to
-    if to == SubmissionStatus.SUBMITTED:
-        assessment.submitted_at, assessment.submitted_by = now, by
-    if to in (SubmissionStatus.APPROVED, SubmissionStatus.RETURNED):
-        assessment.reviewed_at, assessment.reviewed_by = now, by
-        assessment.review_comment = comment if to == SubmissionStatus.RETURNED else ""
-    assessment.version += 1
-    assessment.updated_by = by
-    assessment._history_user = by
-    assessment.save()
-    SelfAssessmentEvent.objects.create(
-        self_assessment=assessment, action=action, actor=by, from_status=before, to_status=to, comment=comment
-    )
-    return assessment
-
-
 def missing_judgements(assessment) -> list:
     """The measures assigned to the unit that its self-assessment has not judged yet, in plan
     order: rows left empty, and measures assigned since the self-assessment was created."""
@@ -872,8 +898,7 @@ def submit_self_assessment(assessment, *, by):
     a judgement."""
 
     def check(locked):
-        policy.require(policy.works_for(by, locked.unit_id), "submit_other_unit")
-        policy.require(policy.membership_of(by).role == Role.APPROVER, "submit_self_assessment")
+        policy.require_submitter(by, locked, "submit_self_assessment")
         if locked.is_editable and not locked.round.is_open:
             raise WorkflowError(_("%(round)s已关闭，不能再提交自评。") % {"round": locked.round})
         if locked.is_editable:
@@ -887,59 +912,16 @@ def submit_self_assessment(assessment, *, by):
                     }
                 )
 
-    assessment = _assessment_transition(
-        assessment.pk,
-        by=by,
-        allowed_from=EDITABLE_STATUSES,
-        to=SubmissionStatus.SUBMITTED,
-        action=EventAction.SUBMITTED,
-        check=check,
-    )
-    notify(
-        office_users(),
-        NotificationKind.SUBMITTED,
-        lambda: _("%(form)s 已提交，等待审核。") % {"form": assessment},
-    )
-    return assessment
+    return _submit(SELF_ASSESSMENT_FLOW, assessment, by=by, check=check)
 
 
 @transaction.atomic
 def approve_self_assessment(assessment, *, by):
     """The office accepts the self-assessment: it is locked and the report uses it."""
-    policy.require(policy.can_review(by), "office")
-    assessment = _assessment_transition(
-        assessment.pk,
-        by=by,
-        allowed_from=[SubmissionStatus.SUBMITTED],
-        to=SubmissionStatus.APPROVED,
-        action=EventAction.APPROVED,
-    )
-    notify(
-        unit_users(assessment.unit_id),
-        NotificationKind.APPROVED,
-        lambda: _("%(form)s 已审核通过。") % {"form": assessment},
-    )
-    return assessment
+    return _approve(SELF_ASSESSMENT_FLOW, assessment, by=by)
 
 
 @transaction.atomic
 def return_self_assessment(assessment, *, by, comment: str):
     """The office sends the self-assessment back with a comment; the unit corrects and resubmits."""
-    policy.require(policy.can_review(by), "office")
-    comment = _clean_text(comment).strip()
-    if not comment:
-        raise WorkflowError(_("退回时必须填写退回意见。"))
-    assessment = _assessment_transition(
-        assessment.pk,
-        by=by,
-        allowed_from=[SubmissionStatus.SUBMITTED],
-        to=SubmissionStatus.RETURNED,
-        action=EventAction.RETURNED,
-        comment=comment,
-    )
-    notify(
-        unit_users(assessment.unit_id),
-        NotificationKind.RETURNED,
-        lambda: _("%(form)s 被退回修改：%(comment)s") % {"form": assessment, "comment": comment},
-    )
-    return assessment
+    return _send_back(SELF_ASSESSMENT_FLOW, assessment, by=by, comment=comment)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -29,7 +30,7 @@ from tasks.models import (
 )
 from tasks.selectors import current_plan
 from units import policy
-from units.choices import Role, UnitKind
+from units.choices import UnitKind
 from units.models import Unit
 
 
@@ -225,8 +226,6 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
         code = request.POST.get("unit", "")
-        if "\x00" in code:  # no unit's code has one, and PostgreSQL cannot even compare it
-            raise Http404
         unit = get_object_or_404(Unit, code=code)
         try:
             deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
@@ -238,7 +237,7 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
                 period,
                 unit,
                 deadline=deadline,
-                reason=request.POST.get("reason", "").replace("\x00", ""),  # PostgreSQL: no NUL
+                reason=request.POST.get("reason", ""),
                 by=request.user,
             )
             messages.success(request, _("已为%(unit)s延期至 %(date)s。") % {"unit": unit, "date": deadline})
@@ -247,35 +246,55 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
         return redirect("tasks:period_overview", pk=pk)
 
 
-class SubmissionActionView(PolicyRequiredMixin, View):
-    """POST submit / approve / return / reopen on one submission."""
+class WorkflowActionView(PolicyRequiredMixin, View):
+    """POST one action of the submit / approve / return workflow on a form the user can see, then
+    back to its page with the service's message. ``actions`` maps the action to the service (called
+    with the posted ``comment``) and the success message; the URLs name the action."""
 
     action = None
+    model = None
+    detail_url = None
+    actions = {}
 
     def post(self, request, pk):
-        submission = get_object_or_404(Submission.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "").replace("\x00", "")
+        document = get_object_or_404(self.model.objects.visible_to(request.user), pk=pk)
+        if self.action not in self.actions:  # pragma: no cover - URLs name only the known actions
+            raise Http404
+        perform, done = self.actions[self.action]
         try:
-            if self.action == "submit":
-                services.submit_submission(submission, by=request.user)
-                messages.success(request, _("已提交，等待省纲要办审核。"))
-            elif self.action == "approve":
-                services.approve_submission(submission, by=request.user)
-                messages.success(request, _("已审核通过。"))
-            elif self.action == "return":
-                services.return_submission(submission, by=request.user, comment=comment)
-                messages.success(request, _("已退回修改。"))
-            elif self.action == "reopen":
-                services.reopen_submission(submission, by=request.user, reason=comment)
-                messages.success(request, _("已重新开放，等待单位更正。"))
-            else:  # pragma: no cover - URLs name only the four actions
-                raise Http404
+            perform(document, by=request.user, comment=request.POST.get("comment", ""))
+            messages.success(request, done)
         except (services.WorkflowError, ValidationError) as exc:
             for message in _messages_of(exc):
                 messages.error(request, message)
         # PermissionDenied propagates: the page only offers what the user may do, so a refused
         # action is a crafted request and gets a plain 403.
-        return redirect("targets:submission_detail", pk=pk)
+        return redirect(self.detail_url, pk=pk)
+
+
+class SubmissionActionView(WorkflowActionView):
+    """POST submit / approve / return / reopen on one submission."""
+
+    model = Submission
+    detail_url = "targets:submission_detail"
+    actions = {
+        "submit": (
+            lambda s, by, comment: services.submit_submission(s, by=by),
+            gettext_lazy("已提交，等待省纲要办审核。"),
+        ),
+        "approve": (
+            lambda s, by, comment: services.approve_submission(s, by=by),
+            gettext_lazy("已审核通过。"),
+        ),
+        "return": (
+            lambda s, by, comment: services.return_submission(s, by=by, comment=comment),
+            gettext_lazy("已退回修改。"),
+        ),
+        "reopen": (
+            lambda s, by, comment: services.reopen_submission(s, by=by, reason=comment),
+            gettext_lazy("已重新开放，等待单位更正。"),
+        ),
+    }
 
 
 class NotificationListView(PolicyRequiredMixin, TemplateView):
@@ -314,7 +333,7 @@ class EvidenceUploadView(PolicyRequiredMixin, View):
                     submission,
                     upload,
                     by=request.user,
-                    description=request.POST.get("description", "").replace("\x00", ""),
+                    description=request.POST.get("description", ""),
                 )
                 messages.success(request, _("已上传：%(name)s") % {"name": upload.name})
             except ValidationError as exc:
@@ -516,7 +535,7 @@ def _render_self_assessment(request, assessment, posted=None):
             "rows": rows,
             "judgement_choices": Judgement.choices,
             "can_edit": can_edit,
-            "can_submit": can_edit and policy.role_of(request.user) == Role.APPROVER,
+            "can_submit": policy.can_submit_self_assessment(request.user, assessment),
             "can_review": policy.can_review(request.user, assessment),
             "events": assessment.events.select_related("actor"),
             "limit": services.NARRATIVE_LIMIT,
@@ -545,27 +564,22 @@ class SelfAssessmentDetailView(PolicyRequiredMixin, View):
         return _save_posted(request, assessment)
 
 
-class SelfAssessmentActionView(PolicyRequiredMixin, View):
+class SelfAssessmentActionView(WorkflowActionView):
     """POST submit / approve / return on one self-assessment."""
 
-    action = None
-
-    def post(self, request, pk):
-        assessment = get_object_or_404(SelfAssessment.objects.visible_to(request.user), pk=pk)
-        comment = request.POST.get("comment", "").replace("\x00", "")
-        try:
-            if self.action == "submit":
-                services.submit_self_assessment(assessment, by=request.user)
-                messages.success(request, _("自评已提交，等待省纲要办审核。"))
-            elif self.action == "approve":
-                services.approve_self_assessment(assessment, by=request.user)
-                messages.success(request, _("已审核通过。"))
-            elif self.action == "return":
-                services.return_self_assessment(assessment, by=request.user, comment=comment)
-                messages.success(request, _("已退回修改。"))
-            else:  # pragma: no cover - URLs name only the three actions
-                raise Http404
-        except (services.WorkflowError, ValidationError) as exc:
-            for message in _messages_of(exc):
-                messages.error(request, message)
-        return redirect("tasks:self_assessment_detail", pk=pk)
+    model = SelfAssessment
+    detail_url = "tasks:self_assessment_detail"
+    actions = {
+        "submit": (
+            lambda a, by, comment: services.submit_self_assessment(a, by=by),
+            gettext_lazy("自评已提交，等待省纲要办审核。"),
+        ),
+        "approve": (
+            lambda a, by, comment: services.approve_self_assessment(a, by=by),
+            gettext_lazy("已审核通过。"),
+        ),
+        "return": (
+            lambda a, by, comment: services.return_self_assessment(a, by=by, comment=comment),
+            gettext_lazy("已退回修改。"),
+        ),
+    }

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from reports.choices import ReportKind, RunStatus
 from reports.models import ReportRun
-from reports.services import request_rollup
+from reports.rollup.services import request_rollup
 from tasks import services
 from tasks.models import Period
 from tasks.selectors import current_plan

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from reports.models import RollupRun
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from tasks.models import Period
 from tasks.selectors import current_plan
 from tests.factories import approved_figure, open_period

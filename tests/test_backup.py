@@ -94,7 +94,7 @@ def make_reporting_data():
 
     kx = forms["kx"]
     line = kx.lines.first()
-    from targets.services import save_form
+    from targets.submission.services import save_form
 
     save_form(kx.pk, by=users["kx"][0], version=kx.version, lines={line.pk: {"progress": "举办科普日活动"}})
     county = forms["chengdong"]

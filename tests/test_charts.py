@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports import charts
+from reports.dashboard import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert(1)</script>"

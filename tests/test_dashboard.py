@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from reports.choices import RunStatus, RunTrigger
 from reports.models import RollupRun, TargetSnapshot
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from tasks.models import Measure, MeasureLine, Period
 from tasks.selectors import current_plan
 from tests.conftest import make_user
@@ -415,7 +415,7 @@ def test_a_refresh_is_served_from_the_cache_until_the_next_rollup(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reports.services import request_rollup
+    from reports.rollup.services import request_rollup
     from tasks.selectors import current_plan
     from tests.factories import approved_figure
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from reports.evaluation import as_markdown
-from reports.rollups import rollup
+from reports.rollup.evaluation import as_markdown
+from reports.rollup.rollups import rollup
 from targets.models import Target
 from tasks.selectors import current_plan
 from tests.factories import approved_figure

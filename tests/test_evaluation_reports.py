@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from reports.choices import ReportKind, RunStatus
-from reports.report_jobs import check_request, execute_report, request_report
-from reports.report_views import default_request
+from reports.documents.services import check_request, execute_report, request_report
+from reports.documents.views import default_request
 from targets.models import Target
 from tasks.selectors import current_plan
 from tests.test_pdf_reports import dataset, file_path, media_in_tmp, pdf_info, pdf_text, squeeze  # noqa: F401

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from targets.models import RegionFigure, TargetFigure
-from targets.services import save_form
+from targets.submission.services import save_form
 from tasks import services
 from tasks.choices import EventAction, MeasureStatus, SubmissionStatus
 from tasks.models import Submission, SubmissionEvent

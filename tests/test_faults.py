@@ -30,10 +30,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from portal.celery import app as celery_app
-from reports import services as report_services
 from reports.choices import RunStatus, RunTrigger
 from reports.models import RollupRun, TargetSnapshot
-from reports.rollups import rollup
+from reports.rollup import services as report_services
+from reports.rollup.rollups import rollup
 from reports.tasks import sweep_rollups
 from targets.loader import load_plan
 from tasks import services
@@ -249,7 +249,7 @@ def test_with_the_broker_stopped_forms_are_saved_submitted_and_approved_and_queu
     broker.stop()
     began = time.monotonic()
     submission = services.ensure_submission(jyt, period, by=reporter)
-    fill_everything(submission, reporter)  # targets.services.save_form: lines and figures
+    fill_everything(submission, reporter)  # targets.submission.services.save_form: lines and figures
     services.submit_submission(submission, by=approver)
     services.approve_submission(submission, by=office)  # after commit: the roll-up is requested
     assert time.monotonic() - began < 15  # publishing to a dead broker fails fast: nobody waits
@@ -473,7 +473,7 @@ def test_a_constraint_violation_inside_a_service_is_a_409_with_a_chinese_message
     def violate(*args, **kwargs):
         raise IntegrityError('duplicate key value violates unique constraint "line_measure_unique"')
 
-    monkeypatch.setattr("targets.api.submissions.save_form", violate)
+    monkeypatch.setattr("targets.submission.api.save_form", violate)
     api_client.force_authenticate(reporter)
     api_client.raise_request_exception = False
     line = submission.lines.first()

@@ -15,9 +15,9 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from reports import services as report_services
 from reports.choices import RunStatus
 from reports.models import RollupRun, TargetSnapshot
+from reports.rollup import services as report_services
 from tasks.selectors import current_plan
 from tests import test_faults as faults
 from tests.factories import approved_figure
@@ -101,9 +101,9 @@ def test_f07_a_run_whose_worker_is_killed_recovers_by_its_heartbeat_within_secon
 
 def test_f07_roll_up_and_report_runs_share_one_job_model():
     from reports import jobs
+    from reports.documents.services import REPORT
     from reports.models import JobRun, ReportRun
-    from reports.report_jobs import REPORT
-    from reports.services import ROLLUP
+    from reports.rollup.services import ROLLUP
 
     assert issubclass(RollupRun, JobRun) and issubclass(ReportRun, JobRun)
     assert {ROLLUP.model, REPORT.model} == {RollupRun, ReportRun}
@@ -115,8 +115,8 @@ def test_f07_roll_up_and_report_runs_share_one_job_model():
 
 def test_f07_a_report_run_left_running_by_a_dead_worker_is_requeued_by_the_sweep(settings):
     from reports import jobs
+    from reports.documents.services import REPORT
     from reports.models import ReportRun
-    from reports.report_jobs import REPORT
 
     plan = current_plan()
     long_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)
@@ -602,7 +602,7 @@ def test_f09_a_long_file_name_in_four_byte_characters_is_shortened_by_bytes(
 
 @pytest.fixture
 def county_form(period):
-    from targets.services import save_form
+    from targets.submission.services import save_form
     from tasks import services
     from tasks.models import Submission
     from tests.conftest import make_user
@@ -858,7 +858,7 @@ def test_f18_docker_compose_validates_the_compose_file():
 def test_f12_unknown_periods_are_a_404_and_never_fill_the_dashboard_cache(client, office, settings):
     from django.core.cache import caches
 
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
     from tasks.models import Period
 
     settings.CACHES = {

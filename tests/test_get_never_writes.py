@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from targets.choices import Combine
-from targets.services import planned_figures
+from targets.submission.services import planned_figures
 from tasks import services
 from tasks.choices import EventAction, PeriodState
 from tasks.models import Submission, SubmissionEvent

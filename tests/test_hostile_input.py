@@ -16,9 +16,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from targets.models import RegionFigure, TargetFigure
-from targets.services import MAX_VALUE, save_form
+from targets.submission.services import MAX_VALUE, save_form
 from tasks import services
 from tasks.choices import SubmissionStatus
 from tasks.models import Evidence, Submission

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.defaults import server_error
 
 from reports.models import StatusThresholds, UnitPeriodSnapshot
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from targets.models import RegionFigure, Target
 from tasks import selectors, services
 from tasks.choices import PeriodState, SubmissionStatus, Timeliness

@@ -10,10 +10,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports import progress
 from reports.choices import ProgressStatus
 from reports.models import TargetSnapshot
-from reports.rollups import rollup
+from reports.rollup import progress
+from reports.rollup.rollups import rollup
 from targets import presenters
 from targets.models import ExternalFigure, Target
 from tasks.selectors import current_plan
@@ -198,9 +198,9 @@ def test_a_report_rebuilt_as_approved_on_its_day_shows_the_same_figures_and_a_ne
     now it says 15万 and lists the change with the reopening reason."""
     from django.utils import timezone
 
-    from reports.knowledge import end_of_day
+    from reports.documents.data import build_snapshot
     from reports.models import ReportRun
-    from reports.report_data import build_snapshot
+    from reports.rollup.knowledge import end_of_day
     from tasks.models import SubmissionEvent
 
     plan = current_plan()
@@ -252,14 +252,14 @@ def test_a_report_rebuilt_as_approved_on_its_day_shows_the_same_figures_and_a_ne
     assert [(c["code"], c["before"], c["after"]) for c in changes["targets"]] == [("T09", "140000", "150000")]
     assert [r["reason"] for r in changes["reasons"]] == ["重复统计，更正为3万人次"]
     # The report in the same words as the pages: 14万人次 → 15万人次.
-    from reports.pdf import report_context
+    from reports.documents.pdf import report_context
 
     rows = report_context(now)["changes"]["rows"]
     assert (rows[0]["before"], rows[0]["after"]) == ("14万人次", "15万人次")
 
 
 def test_a_knowledge_date_before_the_cutoff_or_in_the_future_is_refused():
-    from reports.report_jobs import check_request
+    from reports.documents.services import check_request
 
     plan = current_plan()
     today = datetime.date(2026, 12, 6)
@@ -372,7 +372,7 @@ def test_the_dashboard_and_target_page_show_the_figures_as_approved_on_a_past_da
     stood on the day asked for, say so, and refuse a day before the period ended."""
     from django.utils import timezone
 
-    from reports.knowledge import end_of_day
+    from reports.rollup.knowledge import end_of_day
     from tasks.models import Period
 
     plan = current_plan()

@@ -10,11 +10,12 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from reports import pdf, report_data
 from reports.choices import ReportKind, RunStatus
+from reports.documents import data as report_data
+from reports.documents import pdf
+from reports.documents.services import check_request, execute_report, generate_report, request_report
 from reports.models import ReportRun
-from reports.report_jobs import check_request, execute_report, generate_report, request_report
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from targets.models import Target
 from tasks.models import Measure, MeasureLine, Period, Submission
 from tasks.selectors import current_plan
@@ -460,9 +461,10 @@ def test_a_report_queued_while_the_broker_was_down_is_rendered_by_the_sweeper(mo
 
     from django.utils import timezone
 
-    from reports import jobs, services
+    from reports import jobs
     from reports.choices import ReportKind, RunStatus
     from reports.models import ReportRun
+    from reports.rollup import services
     from tasks.selectors import current_plan
 
     rendered = []

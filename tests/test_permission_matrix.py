@@ -38,13 +38,13 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from reports.choices import ReportKind, RunStatus
+from reports.documents.data import build_snapshot
 from reports.models import ReportRun, RollupRun
-from reports.report_data import build_snapshot
-from reports.rollups import rollup
-from reports.services import request_rollup
-from targets import excel
+from reports.rollup.rollups import rollup
+from reports.rollup.services import request_rollup
 from targets.models import TargetFigure, TargetWaypoint
-from targets.services import save_form
+from targets.submission import excel
+from targets.submission.services import save_form
 from tasks import services
 from tasks.choices import EvaluationKind
 from tasks.models import (

@@ -5,10 +5,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports import progress
 from reports.choices import ProgressStatus
 from reports.models import ContributionSnapshot, RegionSnapshot, TargetSnapshot
-from reports.rollups import rollup
+from reports.rollup import progress
+from reports.rollup.rollups import rollup
 from targets.models import Target
 from tasks.models import Period
 from tasks.selectors import current_plan
@@ -143,7 +143,7 @@ def test_a_returned_submission_does_not_count():
 
 def test_a_correction_after_reopening_replaces_the_old_figure(reporter, approver, office):
     """Through the workflow: approved 150 → reopened → corrected to 100 → approved again."""
-    from targets.services import save_form
+    from targets.submission.services import save_form
     from tasks import services
     from tests.factories import open_period
     from tests.test_workflow import fill_everything
@@ -291,7 +291,7 @@ def test_the_roll_ups_single_pass_equals_computing_each_period_alone(combine, ti
     import random
     from types import SimpleNamespace
 
-    from reports.rollups import actual_at, actuals_through
+    from reports.rollup.rollups import actual_at, actuals_through
 
     rng = random.Random(f"{combine}-{time_scope}")
     periods = [

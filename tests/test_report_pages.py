@@ -199,7 +199,7 @@ def test_a_run_without_a_file_has_no_download(client, office, queued):
 
 def test_a_requested_report_is_generated_after_the_commit(client, office, django_capture_on_commit_callbacks):
     """Without a broker the job runs in process once the request's transaction commits."""
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
 
     generate_periods(current_plan())
     rollup(current_plan())

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from targets.services import save_form
-from targets.submission_views import review_summary
+from targets.submission.services import save_form
+from targets.submission.views import review_summary
 from tasks import services
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 
 from portal.celery import app as celery_app
-from reports import services
 from reports.choices import RunStatus
 from reports.models import RollupRun, StatusThresholds, TargetSnapshot
+from reports.rollup import services
 from targets.models import TargetWaypoint
 from tasks import services as task_services
 from tasks.selectors import current_plan
@@ -130,7 +130,7 @@ def test_a_failed_rollup_is_recorded_with_its_error(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr("reports.rollups.rollup", explode)
+    monkeypatch.setattr("reports.rollup.rollups.rollup", explode)
     run = RollupRun.objects.create(plan=plan, trigger="manual")
     with pytest.raises(RuntimeError):
         services.execute_run(run.pk)
@@ -244,7 +244,7 @@ def test_each_regions_2020_level_is_entered_by_the_office_and_judges_t32(
     region_figure("haidongshi", 2024, 2, D(180), D(135))
     plan = current_plan()
     t32 = plan.targets.get(code="T32")
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
 
     rollup(plan)
     assert TargetSnapshot.objects.get(target=t32, period__year=2024, period__quarter=2).status == "no_data"

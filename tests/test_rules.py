@@ -1,6 +1,6 @@
 """The reporting rules of ``tasks.rules``, and the roll-up's SQL that repeats two of them.
 
-The roll-up (``reports.rollups._unit_snapshots``) computes every unit's deadline and timeliness
+The roll-up (``reports.rollup.rollups._unit_snapshots``) computes every unit's deadline and timeliness
 in SQL; here it is run on seeded random data (extensions, first submissions on both sides of
 midnight in Asia/Shanghai, "today" on and around each deadline) and every row must equal what
 ``rules.deadline_for`` and ``rules.timeliness`` say.
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reports.models import UnitPeriodSnapshot
-from reports.rollups import _unit_snapshots
+from reports.rollup.rollups import _unit_snapshots
 from tasks import rules, selectors
 from tasks.choices import SubmissionStatus, Timeliness
 from tasks.models import DeadlineExtension, Period, Submission

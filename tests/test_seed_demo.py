@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from reports import demo
+from reports.management import demo
 from targets.models import RegionFigure, Target, TargetFigure
-from targets.services import jump_problems, missing_problems
+from targets.submission.services import jump_problems, missing_problems
 from tasks.choices import EventAction, PeriodState, SubmissionStatus
 from tasks.models import DeadlineExtension, MeasureLine, Notification, Period, Submission, SubmissionEvent
 from tasks.selectors import unit_inbox
@@ -309,10 +309,10 @@ def test_the_dashboard_target_pages_api_and_midterm_report_agree_on_every_target
     import html as html_lib
     import re
 
+    from reports.documents.data import build_snapshot
+    from reports.documents.pdf import target_texts
     from reports.models import TargetSnapshot
-    from reports.pdf import target_texts
-    from reports.report_data import build_snapshot
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
     from targets.presenters import standing_texts
     from tasks.selectors import current_plan
 

@@ -224,7 +224,7 @@ def test_the_api_scopes_and_steps(final_round, jyt, reporter, approver, office, 
 
 
 def test_the_demo_self_assessments_are_deterministic(office):
-    from reports.demo import APPROVED_SELF_ASSESSMENTS, build_demo_self_assessments
+    from reports.management.demo import APPROVED_SELF_ASSESSMENTS, build_demo_self_assessments
 
     today = datetime.date(2027, 3, 1)
     counts = build_demo_self_assessments(today=today)

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from targets.models import TargetFigure
-from targets.services import save_form
+from targets.submission.services import save_form
 from tasks import rules, services
 from tasks.choices import EventAction, NotificationKind, SubmissionStatus
 from tasks.models import DeadlineExtension, Notification, Period, Submission, SubmissionEvent

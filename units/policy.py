@@ -225,6 +225,16 @@ def can_edit_self_assessment(user, self_assessment) -> bool:
     )
 
 
+def can_submit_self_assessment(user, self_assessment) -> bool:
+    """The unit's approver sends the self-assessment it may edit to the office."""
+    membership = membership_of(user)
+    return (
+        can_edit_self_assessment(user, self_assessment)
+        and membership is not None
+        and membership.role == Role.APPROVER
+    )
+
+
 def can_see_initiative(user, initiative) -> bool:
     """An initiative's progress page: the office and viewers, and the staff of its lead units."""
     return can_see_dashboard(user) or initiative.pk in led_initiative_ids(user)
@@ -331,7 +341,8 @@ def require(allowed: bool, key=None):
         raise PermissionDenied(refusal(key)) if key else PermissionDenied
 
 
-def require_submitter(user, submission):
-    """The unit's approver, and nobody else, submits its form (two messages: wrong unit, wrong role)."""
-    require(works_for(user, submission.unit_id), "submit_other_unit")
-    require(membership_of(user).role == Role.APPROVER, "submit")
+def require_submitter(user, document, key="submit"):
+    """The unit's approver, and nobody else, submits its form or self-assessment (two messages:
+    wrong unit, wrong role ``key``)."""
+    require(works_for(user, document.unit_id), "submit_other_unit")
+    require(membership_of(user).role == Role.APPROVER, key)

@@ -1,6 +1,6 @@
 """Reporting periods in the REST API (read only: the office opens and closes them on its pages).
 
-Submissions, which also carry target figures, live in ``targets/api/submissions.py``.
+Submissions, which also carry target figures, live in ``targets/submission/api.py``.
 """
 
 import django_filters

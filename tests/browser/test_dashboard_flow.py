@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from tasks.models import MeasureLine
 from tasks.selectors import current_plan
 from tests.browser.test_reporting_flow import Browsing

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from targets.services import save_form
+from targets.submission.services import save_form
 from tasks import services
 from tasks.choices import NotificationKind, SubmissionStatus
 from tasks.models import Notification, OfficeReminder, Submission

@@ -5,9 +5,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports import jobs, report_jobs
+from reports import jobs
+from reports.documents import services as report_jobs
 from reports.models import ReportRun
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from tasks.selectors import current_plan
 from tests.browser.test_reporting_flow import Browsing
 from tests.factories import approved_figure

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from reports.evaluation import as_markdown
+from reports.rollup.evaluation import as_markdown
 from tasks.selectors import current_plan
 
 

@@ -4,7 +4,7 @@
                                [--reset-progress] [--units CODE,CODE]
 
 Accounts: admin, office, viewer, and <unit code>-reporter / -approver for every real unit.
-Progress: see ``reports.demo``; a unit that already has forms is left alone, so running the
+Progress: see ``reports.management.demo``; a unit that already has forms is left alone, so running the
 command again changes nothing. ``--scale N`` adds 101 × (N − 1) synthetic county governments
 (44 + 101 × 29 ≈ 3,000 county units at 30×) with their own demo data, for benchmarks.
 """
@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from reports import demo
+from reports.management import demo
 from tasks.choices import SubmissionStatus
 from units.choices import Role
 from units.models import Membership, Unit
@@ -129,7 +129,7 @@ class Command(BaseCommand):
     def request_rollup(self):
         """The bulk rows bypass the approval signal, so ask for one roll-up of the whole plan."""
         from reports.choices import RunTrigger
-        from reports.services import request_rollup
+        from reports.rollup.services import request_rollup
         from tasks.selectors import current_plan
 
         request_rollup(current_plan(), trigger=RunTrigger.MANUAL)

@@ -38,7 +38,7 @@ from rest_framework.response import Response
 
 from portal.api import ERROR_SCHEMA, body_value
 from targets.models import RegionFigure, TargetFigure
-from targets.services import FIGURE_FIELDS, REGION_FIELDS, save_form
+from targets.submission.services import FIGURE_FIELDS, REGION_FIELDS, save_form
 from tasks import services
 from tasks.choices import MeasureStatus, PeriodState, SubmissionStatus
 from tasks.models import Evidence, MeasureLine, Period, Submission, SubmissionEvent
@@ -237,7 +237,7 @@ class SubmissionDetailSerializer(SubmissionListSerializer):
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True})
 class NumberText(serializers.CharField):
-    """A number as the user typed it (string or JSON number); ``targets.services`` checks it, so
+    """A number as the user typed it (string or JSON number); ``targets.submission.services`` checks it, so
     that "-5" or "abc" get the same Chinese messages as on the page."""
 
     def __init__(self, **kwargs):
@@ -622,7 +622,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def send_back(self, request, pk=None):
-        comment = str(body_value(request, "comment") or "").replace("\x00", "")  # PostgreSQL: no NUL
+        comment = str(body_value(request, "comment") or "")
         return self._workflow_step(
             request, lambda s: services.return_submission(s, by=request.user, comment=comment)
         )
@@ -636,7 +636,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        reason = str(body_value(request, "reason") or "").replace("\x00", "")
+        reason = str(body_value(request, "reason") or "")
         return self._workflow_step(
             request, lambda s: services.reopen_submission(s, by=request.user, reason=reason)
         )
@@ -665,7 +665,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 submission,
                 upload,
                 by=request.user,
-                description=str(body_value(request, "description") or "").replace("\x00", ""),
+                description=str(body_value(request, "description") or ""),
             )
         except PermissionDenied as exc:
             raise _permission_denied(exc) from exc

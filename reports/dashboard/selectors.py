@@ -510,13 +510,13 @@ def children_at(region, period):
 
 def judged_series(plan, periods, shown, knowledge_date, *, contributions_of=None):
     """{target_id: {period_id: standing}} as ``target_series`` gives it, judged from the figures
-    as approved at the end of ``knowledge_date`` (``reports.knowledge``) instead of the snapshots.
+    as approved at the end of ``knowledge_date`` (``reports.rollup.knowledge``) instead of the snapshots.
     With ``contributions_of`` (a target), also that target's contributions as
     ``contribution_history`` gives them: (series, contributions)."""
     from types import SimpleNamespace
 
-    from reports.knowledge import DataAsOf, end_of_day
-    from reports.rollups import judge_targets
+    from reports.rollup.knowledge import DataAsOf, end_of_day
+    from reports.rollup.rollups import judge_targets
 
     rows, contributions, _initiatives = judge_targets(
         plan, periods, shown, DataAsOf(end_of_day(knowledge_date))

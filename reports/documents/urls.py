@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reports import report_views
+from reports.documents import views as report_views
 
 app_name = "reports_pdf"
 

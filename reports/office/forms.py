@@ -127,7 +127,7 @@ class RegionBaselineForm(forms.Form):
 
 class TargetBaselineForm(forms.Form):
     """A target's baseline (value, year, source), for the targets whose rule measures progress from
-    one; checked by ``targets.services.baseline_errors`` as the API is."""
+    one; checked by ``targets.baselines.baseline_errors`` as the API is."""
 
     target = forms.ModelChoiceField(queryset=Target.objects.none(), label=_("目标指标"))
     value = forms.DecimalField(label=_("基期值"), max_digits=18, decimal_places=4, required=False)
@@ -140,7 +140,7 @@ class TargetBaselineForm(forms.Form):
         self.fields["target"].queryset = Target.objects.filter(pk__in=wanted).order_by("sort_order")
 
     def clean(self):
-        from targets.services import baseline_errors
+        from targets.baselines import baseline_errors
 
         cleaned = super().clean()
         target = cleaned.get("target")

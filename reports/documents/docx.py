@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from reports import pdf
+from reports.documents import pdf
 
 BODY_FONT = "仿宋"
 HEADING_FONT = "黑体"

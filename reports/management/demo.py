@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 
 from targets.choices import Bound, Combine, MeasureKind, TimeScope
 from targets.models import RegionBaseline, RegionFigure, Target, TargetFigure
-from targets.services import JUMP_RATIO, WHOLE_NUMBER_KINDS
+from targets.submission.services import JUMP_RATIO, WHOLE_NUMBER_KINDS
 from tasks.choices import EventAction, MeasureStatus, NotificationKind, PeriodState, SubmissionStatus
 from tasks.models import (
     Assignment,
@@ -791,7 +791,7 @@ def _series(context, target, unit, share):
 
 
 def _jumped(before, now, combine):
-    """The same test as ``targets.services.jump_problems``: such a figure needs an explanation."""
+    """The same test as ``targets.submission.services.jump_problems``: such a figure needs an explanation."""
     if now is None or before is None:
         return False
     if before == 0:

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
-from reports.rollups import CurrentData
+from reports.rollup.rollups import CurrentData
 from targets.choices import MeasureKind
 from targets.models import ExternalFigure, RegionBaseline, RegionFigure, Target, TargetFigure
 from tasks.choices import SubmissionStatus

@@ -13,10 +13,10 @@ from rest_framework.response import Response
 
 from portal.api import body_value
 from reports.choices import ProgressStatus, RunTrigger
-from reports.knowledge import DataAsOf, end_of_day
 from reports.models import RollupRun, TargetSnapshot
-from reports.rollups import judge_targets
-from reports.services import request_rollup
+from reports.rollup.knowledge import DataAsOf, end_of_day
+from reports.rollup.rollups import judge_targets
+from reports.rollup.services import request_rollup
 from targets.api.serializers import TargetSerializer
 from targets.api.views import TargetViewSet
 from targets.presenters import api_number, standing_texts, status_label

@@ -4,7 +4,7 @@
 queued or running for the same report and cut-off, otherwise creates one and queues
 ``reports.generate_report`` after the commit. A run is claimed, watched by its heartbeat and
 swept like every run (``reports.jobs``): ``execute_report`` carries out the pipeline in
-``reports.pdf``; any failure marks the run failed with its error and the worker goes on to its
+``reports.documents.pdf``; any failure marks the run failed with its error and the worker goes on to its
 next job. A run whose worker died is taken back (requeued) by the sweep or by the next request
 for the same report.
 """
@@ -216,14 +216,14 @@ def request_report(
 
 
 def _do_report(run):
-    from reports import pdf
+    from reports.documents import pdf
 
     result = pdf.run_pipeline(run)
     return {"progress": 100, "file": result["file"], "pages": result["pages"], "size": result["size"]}
 
 
 def _report_failed(run, exc):
-    from reports import pdf
+    from reports.documents import pdf
 
     # A file written before the failure (storage errors after the write) is not kept.
     if run.file:

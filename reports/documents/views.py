@@ -21,10 +21,10 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
-from reports import pdf
 from reports.choices import ReportKind, RunStatus
+from reports.documents import pdf
+from reports.documents.services import NEXT_STEPS_MAX, OFFICE_FIELDS, check_request, request_report
 from reports.models import ReportRun
-from reports.report_jobs import NEXT_STEPS_MAX, OFFICE_FIELDS, check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
 from units import policy
@@ -230,7 +230,7 @@ class ReportDocxView(ReportAccessMixin, View):
     """The same report as an editable Word document, built from the run's frozen snapshot."""
 
     def get(self, request, pk):
-        from reports.docx import build_docx
+        from reports.documents.docx import build_docx
 
         run = get_object_or_404(ReportRun.objects.select_related("period"), pk=pk)
         if not run.snapshot or run.status != RunStatus.SUCCEEDED:
@@ -249,12 +249,4 @@ class ReportDownloadView(ReportAccessMixin, View):
 
     def get(self, request, pk):
         run = get_object_or_404(ReportRun.objects.select_related("period"), pk=pk)
-        if not run.file:
-            raise Http404(_("该报告尚未生成文件。"))
-        try:
-            handle = run.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(_("报告文件不存在。")) from exc
-        return FileResponse(
-            handle, as_attachment=True, filename=pdf.download_name(run), content_type="application/pdf"
-        )
+        return pdf.file_response(run)

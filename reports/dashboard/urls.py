@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reports import views
+from reports.dashboard import views
 
 app_name = "reports"
 

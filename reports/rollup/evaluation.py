@@ -2,7 +2,7 @@
 
 One table, two renderings: the portal's page (``reports:evaluation_rules``, linked from each
 target page) and ``docs/evaluation.md`` (``manage.py evaluation_table``; a test keeps the file
-equal to what this module writes). The worked examples are computed by ``reports.progress`` itself
+equal to what this module writes). The worked examples are computed by ``reports.rollup.progress`` itself
 on illustrative figures, so the text cannot drift from the arithmetic.
 """
 
@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from portal.numbers import percent_text
-from reports import progress
-from reports.rollups import rule_for
+from reports.rollup import progress
+from reports.rollup.rollups import rule_for
 from targets.choices import Bound, Combine, TimeScope
 from targets.models import Target
 from targets.presenters import amount_text, bound_text, status_label
@@ -127,7 +127,7 @@ def as_markdown(plan):
     lines = [
         "# 目标指标评估口径 (how each target is judged)",
         "",
-        "Written by `manage.py evaluation_table` from the plan's data and `reports/progress.py`;",
+        "Written by `manage.py evaluation_table` from the plan's data and `reports/rollup/progress.py`;",
         "`tests/test_evaluation_doc.py` fails when this file and the code disagree. Status words follow",
         "GLOSSARY.md: 已完成 / 超前 / 正常 / 滞后 / 严重滞后 / 无数据 / 基期值待录入. Default thresholds:",
         "超前 ≥ 1.10, 正常 ≥ 0.95, 滞后 ≥ 0.80 of the progress expected (序时进度), measured from the baseline.",

@@ -9,8 +9,9 @@ import logging
 
 from django.db import transaction
 
-from reports import jobs, page_cache
+from reports import jobs
 from reports.choices import RunStatus, RunTrigger
+from reports.dashboard import page_cache
 from reports.models import RollupRun
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def _rollup_task():
 
 
 def _do_rollup(run):
-    from reports.rollups import rollup
+    from reports.rollup.rollups import rollup
 
     return {"rows_written": rollup(run.plan, run.from_period)}
 
@@ -90,7 +91,7 @@ def sweep(now=None) -> dict:
 
 def sweep_reports(now=None) -> dict:
     """The same for report runs (queued for a while: the broker may still deliver them)."""
-    from reports.report_jobs import REPORT
+    from reports.documents.services import REPORT
 
     return jobs.sweep(REPORT, now)
 

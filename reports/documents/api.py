@@ -10,7 +10,6 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -20,10 +19,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api import body_value
-from reports import pdf
 from reports.choices import ReportKind, RunStatus
+from reports.documents import pdf
+from reports.documents.services import OFFICE_FIELDS, check_request, request_report
 from reports.models import ReportRun
-from reports.report_jobs import OFFICE_FIELDS, check_request, request_report
 from tasks.models import Period
 from tasks.selectors import current_plan
 
@@ -192,12 +191,4 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def download(self, request, pk=None):
         """The PDF (404 until the run has written one)."""
         run = self.get_object()
-        if not run.file:
-            raise Http404(_("该报告尚未生成文件。"))
-        try:
-            handle = run.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(_("报告文件不存在。")) from exc
-        return FileResponse(
-            handle, as_attachment=True, filename=pdf.download_name(run), content_type="application/pdf"
-        )
+        return pdf.file_response(run)

@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.sql import convert, converters_for
-from reports import page_cache, progress
 from reports.choices import ProgressStatus
+from reports.dashboard import page_cache
 from reports.models import (
     ContributionSnapshot,
     InitiativeSnapshot,
@@ -32,6 +32,7 @@ from reports.models import (
     TargetSnapshot,
     UnitPeriodSnapshot,
 )
+from reports.rollup import progress
 from targets.choices import Bound, Combine, MeasureKind, TimeScope
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetFigure, TargetWaypoint
 from tasks.choices import SubmissionStatus
@@ -444,7 +445,7 @@ def _regional_counts(targets, period_ids):
 
 class CurrentData:
     """What a roll-up judges from: the approved figures, survey results, targets (with their
-    baselines) and region funding as they stand now. ``reports.knowledge.DataAsOf`` gives the same
+    baselines) and region funding as they stand now. ``reports.rollup.knowledge.DataAsOf`` gives the same
     as they stood at an earlier moment, for a report rebuilt "as approved on" a past day."""
 
     def figures(self, plan):

@@ -1,7 +1,7 @@
 """API of the targets' baselines (基期值), the office's to read and enter as on its settings page
 (``units.policy.can_manage_settings``).
 
-The checks are ``targets.services.baseline_errors``, the same as the office's settings page; a
+The checks are ``targets.baselines.baseline_errors``, the same as the office's settings page; a
 saved baseline queues a roll-up, so every judgement that depends on it is made again.
 """
 
@@ -16,10 +16,10 @@ from rest_framework.response import Response
 
 from portal.api import body_value
 from reports.choices import RunTrigger
-from reports.services import request_rollup
+from reports.rollup.services import request_rollup
+from targets.baselines import set_baseline
 from targets.models import Target
 from targets.presenters import api_number
-from targets.services import set_baseline
 from tasks.selectors import current_plan
 
 

@@ -1,5 +1,5 @@
 """Pages for Excel: the quarterly form as a workbook (download and upload) and the office's
-exports of approved figures. The work itself is done in ``targets.excel``."""
+exports of approved figures. The work itself is done in ``targets.submission.excel``."""
 
 from urllib.parse import quote
 
@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
-from targets import excel
+from targets.submission import excel
 from tasks.models import Submission
 from units import policy
 

@@ -1,12 +1,12 @@
 """The PDF pipeline of the milestone reports: freeze → render HTML → WeasyPrint → store.
 
-``freeze`` builds the snapshot (``reports.report_data``) and its checksum; ``render_html``
+``freeze`` builds the snapshot (``reports.documents.data``) and its checksum; ``render_html``
 turns a snapshot, and nothing else, into the report's HTML from the layouts in
 ``templates/reports/pdf/``; ``html_to_pdf`` runs WeasyPrint; ``run_pipeline`` does all of it for
 one claimed ``ReportRun``, recording each step's progress on the row. Re-rendering a stored
 snapshot gives the same text, because rendering reads only the snapshot.
 
-Charts are server-side SVG from ``reports.charts``. Fonts are named explicitly (Noto Serif /
+Charts are server-side SVG from ``reports.dashboard.charts``. Fonts are named explicitly (Noto Serif /
 Sans CJK SC) in the CSS, the charts and the page margins; WeasyPrint subsets and embeds them.
 Before rendering, ``cjk_fonts_installed`` asks fontconfig whether a Noto CJK SC font is there:
 without one WeasyPrint would quietly draw empty boxes, so the run fails with a clear message.
@@ -19,13 +19,15 @@ from collections import Counter
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.numbers import percent_text, rounded
-from reports import charts, report_data, selectors
 from reports.choices import ProgressStatus, ReportKind
+from reports.dashboard import charts, selectors
+from reports.documents import data as report_data
 from targets.choices import Combine
 from targets.presenters import amount_text, as_target, standing_texts, status_label
 from tasks.choices import InitiativeKind, MeasureStatus
@@ -139,6 +141,19 @@ def download_name(run) -> str:
     if run.kind == ReportKind.QUARTERLY and run.period_id:
         label = f"{label}（{run.period.label}）"
     return _("%(label)s（截至%(cutoff)s）.pdf") % {"label": label, "cutoff": run.cutoff.isoformat()}
+
+
+def file_response(run):
+    """The run's PDF as a download, for the page and the API (404 while there is no file)."""
+    if not run.file:
+        raise Http404(_("该报告尚未生成文件。"))
+    try:
+        handle = run.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("报告文件不存在。")) from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=download_name(run), content_type="application/pdf"
+    )
 
 
 def run_pipeline(run):

@@ -22,7 +22,7 @@ from portal.mixins import PolicyRequiredMixin
 from portal.numbers import number_text, plain
 from targets.choices import Combine
 from targets.models import RegionFigure, TargetFigure
-from targets.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
+from targets.submission.services import FIGURE_FIELDS, REGION_FIELDS, planned_figures, save_form
 from tasks import rules
 from tasks import selectors as task_selectors
 from tasks import services as task_services
@@ -49,7 +49,6 @@ def parse_form(post):
     """Split the posted fields into lines, figures and region figures by their name prefix."""
     lines, figures, region = {}, {}, {}
     for key, value in post.items():
-        value = value.replace("\x00", "")  # a NUL is never meant, and PostgreSQL cannot store one
         parts = key.split("-")
         row = _row_key(parts[1]) if len(parts) == 3 else None
         if parts[0] == "line" and row is not None and parts[2] in LINE_FIELDS:
@@ -123,7 +122,7 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
         user = self.request.user
         lines, figures, region_figure, evidence, events = self.form_rows()
         # The stored values the page is loaded with, posted back with every save: the base of the
-        # field-by-field merge when someone saved the form in between (targets.services.save_form).
+        # field-by-field merge when someone saved the form in between (targets.submission.services.save_form).
         form_base = json.dumps(form_values(lines, figures, region_figure), ensure_ascii=False)
         if posted is not None:  # re-show what the user typed after a refused save
             for line in lines:

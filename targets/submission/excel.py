@@ -41,7 +41,7 @@ from portal.numbers import plain
 from portal.text import enumeration, labelled
 from targets.choices import Combine
 from targets.models import RegionFigure, Target, TargetFigure
-from targets.services import clean_figure, clean_region_figure, save_form
+from targets.submission.services import clean_figure, clean_region_figure, save_form
 from tasks import services as task_services
 from tasks.choices import EventAction, MeasureStatus, SubmissionStatus
 from tasks.models import Period

@@ -1,8 +1,8 @@
 """工作看板: the office's dashboard and its drill-downs (initiative, target, unit, region).
 
-Pages only read the snapshot tables the roll-up job fills (``reports.rollups``); they never
+Pages only read the snapshot tables the roll-up job fills (``reports.rollup.rollups``); they never
 compute a roll-up. Every page takes ``?period=<id>``, the as-of period; by default the latest
-period that has ended and has snapshots. Charts are server-side SVG (``reports.charts``).
+period that has ended and has snapshots. Charts are server-side SVG (``reports.dashboard.charts``).
 """
 
 import datetime
@@ -22,8 +22,9 @@ from django.views.generic import TemplateView
 from portal.mixins import PolicyRequiredMixin
 from portal.numbers import percent_text
 from portal.text import bracketed, clauses, labelled
-from reports import charts, evaluation, page_cache, selectors
 from reports.choices import ProgressStatus
+from reports.dashboard import charts, page_cache, selectors
+from reports.rollup import evaluation
 from targets import presenters
 from targets.choices import Combine, MeasureKind, TimeScope
 from tasks import selectors as tasks_selectors

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import office_views
+from reports.office import views as office_views
 
 app_name = "reports_office"
 

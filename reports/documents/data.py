@@ -1,6 +1,6 @@
 """The frozen snapshot a milestone report (or quarterly brief) is rendered from.
 
-``build_snapshot`` reads the plan's structure, the roll-up tables (``reports.rollups``) and the
+``build_snapshot`` reads the plan's structure, the roll-up tables (``reports.rollup.rollups``) and the
 approved narratives as of the cut-off, and returns a plain JSON-serialisable dict: numbers are
 strings (Decimals written without exponent), dates ISO strings, nothing depends on the moment
 it was built (no timestamps, no run id). ``checksum`` hashes its canonical JSON, so the same
@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from portal.numbers import plain
 from reports.choices import ReportKind
-from reports.knowledge import DataAsOf, end_of_day
 from reports.models import InitiativeSnapshot, RegionSnapshot, TargetSnapshot, UnitPeriodSnapshot
-from reports.rollups import judge_targets, thresholds_for
+from reports.rollup.knowledge import DataAsOf, end_of_day
+from reports.rollup.rollups import judge_targets, thresholds_for
 from targets.choices import Bound, MeasureKind
 from targets.models import ExternalFigure, Target, TargetFigure
 from tasks import rules

@@ -10,17 +10,17 @@ from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
 from reports.choices import RunTrigger
-from reports.forms import (
+from reports.models import RollupRun, StatusThresholds
+from reports.office.forms import (
     ExternalFigureForm,
     RegionBaselineForm,
     TargetBaselineForm,
     ThresholdsForm,
     WaypointForm,
 )
-from reports.models import RollupRun, StatusThresholds
-from reports.services import request_rollup
+from reports.rollup.services import request_rollup
+from targets.baselines import set_baseline
 from targets.models import ExternalFigure, RegionBaseline, Target, TargetWaypoint
-from targets.services import set_baseline
 from tasks.models import Period
 from tasks.selectors import current_plan
 
