@@ -178,6 +178,7 @@ def build_snapshot(
     snapshot["initiatives"] = _initiatives(
         plan, structure, as_of, window, kind, with_measures=kind == ReportKind.MOBILISATION
     )
+    _attach_highlights(snapshot["initiatives"], (office or {}).get("highlights"))
     snapshot["compliance"] = _compliance(shown)
     snapshot["counts"] = _counts(shown)
     if kind != ReportKind.MOBILISATION:
@@ -444,6 +445,19 @@ def _latest_external(plan, cutoff):
 
 
 # ---------------------------------------------------------------- initiatives
+
+
+def _attach_highlights(initiatives, picks):
+    """The office's picks of 典型经验 (``reports.highlights.snapshot_entries``) under their
+    initiatives, as ``highlights`` (only where there are some: other snapshots keep their shape)."""
+    by_code = defaultdict(list)
+    for pick in picks or []:
+        by_code[pick["initiative"]].append(
+            {name: pick.get(name, "") for name in ("unit", "period", "measure", "text", "source")}
+        )
+    for entry in initiatives:
+        if by_code.get(entry["code"]):
+            entry["highlights"] = by_code[entry["code"]]
 
 
 def _names(assignments):
