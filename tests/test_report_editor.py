@@ -151,6 +151,7 @@ def test_10000_characters_are_refused_with_the_limit_and_the_text_kept(client, o
     assert response.status_code == 400
     page = response.content.decode()
     assert "“存在的问题”不能超过 5000 字（现有 10000 字）" in page
+    assert "maxlength" not in page  # the browser does not cut a long paste silently: the server says why
     assert "很" * 10000 in page
     assert not ReportDraft.objects.exists()
     response = post(client, FINAL, "preview", document_number="号" * 51)
@@ -189,8 +190,10 @@ def test_a_stale_edit_is_refused_and_loses_nothing(client, office, viewer):
     # a stale final is refused the same way and queues nothing
     response = post(client, FINAL, "final", version=1)
     assert response.status_code == 409 and not ReportRun.objects.exists()
-    # the first version is still in the history
+    # the first version is still in the history, and on the page to copy from
     assert [h.overall for h in draft.history.order_by("version")] == ["第一版", "第二版"]
+    history = client.get(FINAL).content.decode().split('id="draft-history"', 1)[1]
+    assert "第一版" in history and "第二版" in history
 
 
 def test_a_pick_that_no_longer_exists_or_is_not_approved_is_refused(client, office, lines):
