@@ -36,17 +36,15 @@ def clean_text(text, limit=HIGHLIGHT_CHARS):
     return report_data.clip(EDIT_REMARK.sub("", text or ""), limit)
 
 
-def window(plan, cutoff):
-    """The periods whose approved forms the report quotes (``report_data``'s window)."""
+def window(plan, cutoff, kind):
+    """The periods whose approved forms the report quotes (``report_data.narrative_window``)."""
     as_of = report_data.as_of_period(plan, cutoff)
-    if as_of is None:
-        return []
-    last = report_data._quarter_index(as_of)
-    return [
+    shown = [
         p
         for p in Period.objects.filter(plan=plan).order_by("year", "quarter")
-        if p.key <= as_of.key and last - report_data._quarter_index(p) < report_data.WINDOW_QUARTERS
+        if as_of and p.key <= as_of.key
     ]
+    return report_data.narrative_window(shown, as_of, kind)
 
 
 def candidates(plan, kind, cutoff) -> list[dict]:
@@ -54,7 +52,7 @@ def candidates(plan, kind, cutoff) -> list[dict]:
     in plan order (initiatives without a candidate are left out). Four queries."""
     if kind not in (ReportKind.MIDTERM, ReportKind.FINAL):
         return []
-    periods = window(plan, cutoff)
+    periods = window(plan, cutoff, kind)
     initiatives = list(Initiative.objects.filter(plan=plan).order_by("sort_order", "pk"))
     by_pk = {i.pk: i for i in initiatives}
     by_code = {i.code: i for i in initiatives}

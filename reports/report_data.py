@@ -115,6 +115,16 @@ def _quarter_index(period):
     return period.year * 4 + period.quarter
 
 
+def narrative_window(shown, as_of, kind):
+    """The periods whose approved narratives a report quotes: a brief's own quarter, otherwise the
+    last ``WINDOW_QUARTERS`` quarters up to the as-of period (``shown``: the periods up to it)."""
+    if as_of is None:
+        return []
+    if kind == ReportKind.QUARTERLY:
+        return [as_of]
+    return [p for p in shown if _quarter_index(as_of) - _quarter_index(p) < WINDOW_QUARTERS]
+
+
 def build_snapshot(
     *,
     plan,
@@ -135,10 +145,7 @@ def build_snapshot(
     as_of = as_of_period(plan, cutoff, period if kind == ReportKind.QUARTERLY else None)
     periods = list(Period.objects.filter(plan=plan).order_by("year", "quarter"))
     shown = [p for p in periods if as_of is not None and p.key <= as_of.key]
-    if kind == ReportKind.QUARTERLY:
-        window = [as_of]
-    else:
-        window = [p for p in shown if _quarter_index(as_of) - _quarter_index(p) < WINDOW_QUARTERS]
+    window = narrative_window(shown, as_of, kind)
     title = f"{plan.name}{kind.label}"
     snapshot = {
         "version": SNAPSHOT_VERSION,

@@ -284,3 +284,17 @@ def test_the_editor_page_takes_the_same_number_of_queries_with_more_candidates(c
     rollup(current_plan())
     assert count() == before
     assert before <= 80, before
+
+
+def test_a_final_while_the_preview_is_still_being_generated_is_refused_and_writes_nothing(client, office):
+    client.force_login(office)
+    assert post(client, FINAL, "preview").status_code == 302  # queued, not yet rendered
+    preview = ReportRun.objects.get()
+    response = post(client, FINAL, "final", version=1, overall="改过的总体评价")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"这份报告的第 {preview.pk} 号文件（排队中）还在生成，完成后才能再次生成" in page
+    assert "改过的总体评价" in page
+    assert ReportRun.objects.get() == preview
+    draft = ReportDraft.objects.get()
+    assert (draft.version, draft.overall) == (1, TEXTS["overall"])
