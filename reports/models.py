@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from reports.choices import ProgressStatus, ReportKind, RunStatus, RunTrigger
 from targets.models import Target
@@ -298,6 +299,11 @@ class ReportRun(JobRun):
     addressee = models.CharField(_("主送机关"), max_length=100, blank=True)
     document_number = models.CharField(_("文号"), max_length=50, blank=True)
     final = models.BooleanField(_("定稿"), default=False)
+    # A final's number among the finals of the same report and cut-off (1, 2, …): each is kept.
+    final_number = models.PositiveSmallIntegerField(_("定稿版次"), null=True, blank=True)
+    # The office's picks of 典型经验 (``reports.documents.highlights``), resolved to their texts when the run
+    # was requested: the snapshot copies them under their initiatives.
+    highlights = models.JSONField(_("典型经验"), default=list, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("申请人"),
@@ -336,6 +342,45 @@ class ReportRun(JobRun):
                 condition=Q(status__in=["queued", "running"], period__isnull=True),
                 name="one_active_report_run",
             ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.cutoff}"
+
+
+class ReportDraft(models.Model):
+    """The office's texts of a milestone report (plan, kind, cut-off) as it writes them in the
+    editor (``reports.documents.drafts``): its sections and its picks of 典型经验. Every save bumps
+    ``version`` (a stale save is refused) and is kept in the history table, so nothing is lost;
+    each preview or final copies the texts into a new ``ReportRun``."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("实施方案"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("报告类型"), max_length=16, choices=ReportKind.choices)
+    cutoff = models.DateField(_("数据截止日期"))
+    overall = models.TextField(_("总体评价（省纲要办意见）"), blank=True)
+    problems = models.TextField(_("存在的问题（省纲要办意见）"), blank=True)
+    next_steps = models.TextField(_("下一步工作安排"), blank=True)
+    addressee = models.CharField(_("主送机关"), max_length=100, blank=True)
+    document_number = models.CharField(_("文号"), max_length=50, blank=True)
+    picks = models.JSONField(_("典型经验"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_at = models.DateTimeField(_("最后修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最后修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("报告稿")
+        verbose_name_plural = _("报告稿")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind", "cutoff"], name="one_report_draft_per_cutoff"),
         ]
 
     def __str__(self):

@@ -179,6 +179,7 @@ def approved_self_assessments(evaluation) -> list:
     Returns a list with one dict per unit whose self-assessment is approved::
 
         {
+            "pk": int,             # the SelfAssessment's id
             "unit": Unit,
             "achievements": str,   # 主要成效, plain text (escape it when rendering)
             "problems": str,       # 存在的问题
@@ -229,6 +230,7 @@ def approved_self_assessments(evaluation) -> list:
         ]
         result.append(
             {
+                "pk": assessment.pk,
                 "unit": assessment.unit,
                 "achievements": assessment.achievements,
                 "problems": assessment.problems,

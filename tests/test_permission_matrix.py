@@ -39,7 +39,7 @@ from rest_framework.authtoken.models import Token
 
 from reports.choices import ReportKind, RunStatus
 from reports.documents.data import build_snapshot
-from reports.models import ReportRun, RollupRun
+from reports.models import ReportDraft, ReportRun, RollupRun
 from reports.rollup.rollups import rollup
 from reports.rollup.services import request_rollup
 from targets.models import TargetFigure, TargetWaypoint
@@ -125,6 +125,7 @@ APPROVED = lambda w: [w.approved.pk]  # noqa: E731
 EVIDENCE = lambda w: [w.evidence.pk]  # noqa: E731
 PERIOD = lambda w: [w.period.pk]  # noqa: E731
 RUN = lambda w: [w.report.pk]  # noqa: E731
+EDITOR = lambda w: [ReportKind.FINAL, "2025-12-31"]  # noqa: E731
 ROUND = lambda w: [w.round.pk]  # noqa: E731
 SA_DRAFT = lambda w: [w.sa_draft.pk]  # noqa: E731
 SA_SUBMITTED = lambda w: [w.sa_submitted.pk]  # noqa: E731
@@ -212,6 +213,7 @@ MATRIX = [
     get("reports_pdf:status", RUN, *OFFICE_AND_VIEWER),
     get("reports_pdf:download", RUN, *OFFICE_AND_VIEWER),
     get("reports_pdf:download_docx", RUN, *OFFICE_AND_VIEWER),
+    get("reports_pdf:editor", EDITOR, *OFFICE_ONLY),
     # ---------------------------------------------------------------- page writes
     #                                                         anon   other viewer rep  appr  lead  office admin
     post("targets:submission_detail", DRAFT,                  LOGIN, 404,  403,   302, 302,  404,  403,   403,
@@ -258,6 +260,8 @@ MATRIX = [
     post("reports_office:rollup_runs", NONE,                  LOGIN, 403,  403,   403, 403,  403,  302,   302),
     post("reports_pdf:list", NONE,                            LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"kind": ReportKind.FINAL, "cutoff": "2025-12-31"}),
+    post("reports_pdf:editor", EDITOR,                        LOGIN, 403,  403,   403, 403,  403,  302,   302,
+         data=lambda w: {"action": "save", "version": 0, "overall": "总体评价草稿"}),
     post("accounts:lockout_unlock", NONE,                     LOGIN, 403,  403,   403, 403,  403,  302,   302,
          data=lambda w: {"username": "kjt-reporter"}, must_change=False),
     # a user revokes their own token, the office anyone's; the others do not learn it exists
@@ -576,6 +580,7 @@ def state():
         "waypoints": list(TargetWaypoint.objects.order_by("pk").values_list("pk", "year", "value")),
         "rollup_runs": RollupRun.objects.count(),
         "report_runs": ReportRun.objects.count(),
+        "report_drafts": list(ReportDraft.objects.order_by("pk").values_list("pk", "version", "overall")),
         "tokens": list(Token.objects.order_by("user_id").values_list("user_id", flat=True)),
         "rounds": list(EvaluationRound.objects.order_by("pk").values_list("pk", "state")),
         "self_assessments": list(

@@ -115,6 +115,16 @@ def _quarter_index(period):
     return period.year * 4 + period.quarter
 
 
+def narrative_window(shown, as_of, kind):
+    """The periods whose approved narratives a report quotes: a brief's own quarter, otherwise the
+    last ``WINDOW_QUARTERS`` quarters up to the as-of period (``shown``: the periods up to it)."""
+    if as_of is None:
+        return []
+    if kind == ReportKind.QUARTERLY:
+        return [as_of]
+    return [p for p in shown if _quarter_index(as_of) - _quarter_index(p) < WINDOW_QUARTERS]
+
+
 def build_snapshot(
     *,
     plan,
@@ -135,10 +145,7 @@ def build_snapshot(
     as_of = as_of_period(plan, cutoff, period if kind == ReportKind.QUARTERLY else None)
     periods = list(Period.objects.filter(plan=plan).order_by("year", "quarter"))
     shown = [p for p in periods if as_of is not None and p.key <= as_of.key]
-    if kind == ReportKind.QUARTERLY:
-        window = [as_of]
-    else:
-        window = [p for p in shown if _quarter_index(as_of) - _quarter_index(p) < WINDOW_QUARTERS]
+    window = narrative_window(shown, as_of, kind)
     title = f"{plan.name}{kind.label}"
     snapshot = {
         "version": SNAPSHOT_VERSION,
@@ -178,6 +185,7 @@ def build_snapshot(
     snapshot["initiatives"] = _initiatives(
         plan, structure, as_of, window, kind, with_measures=kind == ReportKind.MOBILISATION
     )
+    _attach_highlights(snapshot["initiatives"], (office or {}).get("highlights"))
     snapshot["compliance"] = _compliance(shown)
     snapshot["counts"] = _counts(shown)
     if kind != ReportKind.MOBILISATION:
@@ -444,6 +452,19 @@ def _latest_external(plan, cutoff):
 
 
 # ---------------------------------------------------------------- initiatives
+
+
+def _attach_highlights(initiatives, picks):
+    """The office's picks of 典型经验 (``reports.documents.highlights.snapshot_entries``) under their
+    initiatives, as ``highlights`` (only where there are some: other snapshots keep their shape)."""
+    by_code = defaultdict(list)
+    for pick in picks or []:
+        by_code[pick["initiative"]].append(
+            {name: pick.get(name, "") for name in ("unit", "period", "measure", "text", "source")}
+        )
+    for entry in initiatives:
+        if by_code.get(entry["code"]):
+            entry["highlights"] = by_code[entry["code"]]
 
 
 def _names(assignments):

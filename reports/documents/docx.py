@@ -220,7 +220,20 @@ def _next(doc, snapshot, c):
     _office_text(doc, snapshot.get("next_steps"), _("（征求意见稿：省纲要办的下一步工作安排待填写。）"))
 
 
+def _highlights(doc, snapshot, c):
+    """典型经验 the office picked, under their initiatives (the rest of this section is the PDF's)."""
+    for initiative in c["initiatives"]:
+        if not initiative.get("highlights"):
+            continue
+        _heading(doc, f"{initiative['label']} {initiative['title']}", 3)
+        _paragraph(doc, _("典型经验"), bold=True)
+        for e in initiative["highlights"]:
+            where = " · ".join(x for x in (e["period"], e.get("measure")) if x)
+            _paragraph(doc, f"{e['unit']}（{where}）：{e['text']}")
+
+
 SECTIONS = {
+    "tasks": _highlights,
     "method": _method,
     "judgement": _judgement,
     "targets": _targets,

@@ -87,6 +87,7 @@ def freeze(run):
                 "addressee": run.addressee,
                 "document_number": run.document_number,
                 "final": run.final,
+                "highlights": run.highlights or [],
                 "issued_on": timezone.localtime(run.created_at).date().isoformat()
                 if run.created_at
                 else None,

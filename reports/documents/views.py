@@ -162,6 +162,15 @@ def default_request(plan):
     return {"kind": kind, "cutoff": datetime.date(year, 12, 31)}
 
 
+def _editors(plan):
+    from reports.documents.editor import default_editors, editor_url
+
+    return [
+        (kind, cutoff, ReportKind(kind).label, editor_url(kind, cutoff))
+        for kind, cutoff in default_editors(plan)
+    ]
+
+
 class ReportListView(ReportAccessMixin, TemplateView):
     """评估报告: the request form (office) and the runs with their progress and downloads."""
 
@@ -174,6 +183,7 @@ class ReportListView(ReportAccessMixin, TemplateView):
         return super().get_context_data(
             form=form,
             can_request=policy.can_manage_reports(self.request.user),
+            editors=_editors(plan),
             runs=[(run, status_payload(run)) for run in runs],
             **kwargs,
         )
