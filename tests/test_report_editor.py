@@ -177,7 +177,7 @@ def test_markup_is_kept_as_typed_and_escaped_in_page_pdf_and_word(client, office
     assert markup in docx_text(run)
 
 
-def test_a_stale_edit_is_refused_and_loses_nothing(client, office, viewer):
+def test_a_stale_edit_is_refused_and_loses_nothing(client, office, viewer, dataset):  # noqa: F811
     client.force_login(office)
     post(client, FINAL, "save", overall="第一版")
     post(client, FINAL, "save", version=1, overall="第二版")
@@ -287,7 +287,11 @@ def test_the_editor_page_takes_the_same_number_of_queries_with_more_candidates(c
     assert before <= 80, before
 
 
-def test_a_final_while_the_preview_is_still_being_generated_is_refused_and_writes_nothing(client, office):
+def test_a_final_while_the_preview_is_still_being_generated_is_refused_and_writes_nothing(
+    client,
+    office,
+    dataset,  # noqa: F811
+):
     client.force_login(office)
     assert post(client, FINAL, "preview").status_code == 302  # queued, not yet rendered
     preview = ReportRun.objects.get()
