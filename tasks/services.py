@@ -45,6 +45,7 @@ from tasks.selectors import assignments_of_unit
 from units import policy
 from units.choices import Role
 from units.models import Unit
+from units.people import person_name
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,7 @@ class StaleEdit(WorkflowError):
         self.submission = submission
         self.changes = changes
         self.kept = kept  # after a failed merge: (kind, row id, field) whose newer value was kept
-        who = (
-            submission.updated_by.get_full_name() or submission.updated_by.username
-            if submission.updated_by
-            else "?"
-        )
+        who = person_name(submission.updated_by, missing="?")
         super().__init__(
             _(
                 "保存失败：%(who)s 于 %(when)s 修改了这张报送表。您填写的内容仍保留在页面上，请核对下方列出的变动后再保存。"

@@ -3,6 +3,7 @@
 from django import template
 
 from portal.numbers import number_text
+from units.people import person_name
 
 register = template.Library()
 
@@ -19,3 +20,9 @@ def sees_open_questions(user) -> bool:
     from targets.selectors import sees_open_questions as sees
 
     return sees(user)
+
+
+@register.filter
+def person(user):
+    """A person as ``units.people.person_name`` names them: ``{{ run.requested_by|person }}``."""
+    return person_name(user)

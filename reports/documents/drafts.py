@@ -16,6 +16,7 @@ from reports.choices import ReportKind
 from reports.documents import highlights
 from reports.documents.services import NEXT_STEPS_MAX, check_request, office_labels, request_report
 from reports.models import ReportDraft, ReportRun
+from units.people import person_name
 
 EDITOR_KINDS = (ReportKind.MIDTERM, ReportKind.FINAL, ReportKind.MOBILISATION)
 TEXT_FIELDS = ("overall", "problems", "next_steps")
@@ -50,7 +51,7 @@ def draft_for(plan, kind, cutoff):
 
 def _who(draft):
     user = draft.updated_by
-    name = (user.get_full_name() or user.username) if user else _("（未知）")
+    name = person_name(user, missing=_("（未知）"))
     return name, timezone.localtime(draft.updated_at).strftime("%Y-%m-%d %H:%M")
 
 

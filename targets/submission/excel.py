@@ -46,6 +46,7 @@ from tasks import services as task_services
 from tasks.choices import EventAction, MeasureStatus, SubmissionStatus
 from tasks.models import Period
 from units.models import Unit
+from units.people import person_name
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -256,7 +257,7 @@ def _list_validation(values, title, message):
 
 def _write_meta(wb, submission, user):
     ws = wb.create_sheet(_("说明"))
-    who = (user.get_full_name() or user.username) if user is not None else ""
+    who = person_name(user, missing="")
     rows = [
         (FORM_MARKER, FORM_FORMAT, _("本工作表由平台生成，用于核对上传的文件，请勿修改。")),
         ("unit_code", submission.unit.code, _("单位代码")),
@@ -638,7 +639,7 @@ def stale_message(submission, downloaded_at):
         "为免覆盖他人的修改，请重新下载 Excel 填报表，在新表中填写后再上传。"
     ) % {
         "downloaded": downloaded_at or "?",
-        "who": (who.get_full_name() or who.username) if who is not None else "?",
+        "who": person_name(who, missing="?"),
         "when": timezone.localtime(submission.updated_at).strftime("%Y-%m-%d %H:%M"),
     }
 

@@ -30,6 +30,7 @@ from tasks.choices import EventAction, MeasureStatus
 from tasks.models import DeadlineExtension, Evidence, MeasureLine, Period, Submission
 from units import policy
 from units.models import Unit
+from units.people import person_name
 
 LINE_FIELDS = task_services.LINE_FIELDS
 
@@ -438,13 +439,6 @@ def _field_changes(model, submission_id, fields):
             changes.append((record, field, old, new))
         previous[record.id] = record
     return changes
-
-
-def person_name(user):
-    """A person as pages name them: their full name, else their user name ("—" for nobody)."""
-    if user is None:
-        return "—"
-    return user.get_full_name() or user.username
 
 
 def shown_value(value, field=None):
