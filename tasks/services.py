@@ -546,14 +546,35 @@ def _send_back(flow: Workflow, document, *, by, comment: str):
     return document
 
 
+# What a form must pass before it may be submitted, beyond its workflow state: checks of higher
+# apps (targets: missing figures, unexplained jumps), registered in their AppConfig.ready because
+# tasks does not import them. Each returns a list of messages in the user's language.
+SUBMIT_CHECKS: list = []
+
+
+def register_submit_check(check):
+    """Add a check ``check(submission) -> [message, …]`` that every submit runs (a decorator)."""
+    if check not in SUBMIT_CHECKS:
+        SUBMIT_CHECKS.append(check)
+    return check
+
+
+def submit_problems(submission: Submission) -> list[str]:
+    """Every registered check's messages for this form (empty: it may be submitted)."""
+    return [message for check in SUBMIT_CHECKS for message in check(submission)]
+
+
 @transaction.atomic
 def submit_submission(submission: Submission, *, by) -> Submission:
-    """The unit approver sends the form to the office; higher apps may refuse it (figures)."""
+    """The unit approver sends the form to the office; refused with every problem the checks
+    find (``submit_problems``)."""
 
     def check(locked):
         policy.require_submitter(by, locked)
         if locked.status in EDITABLE_STATUSES:
-            signals.submission_validating.send(sender=Submission, submission=locked)
+            problems = submit_problems(locked)
+            if problems:
+                raise ValidationError(problems)
 
     return _submit(SUBMISSION_FLOW, submission, by=by, check=check)
 

@@ -375,9 +375,7 @@ def missing_problems(submission):
     return problems
 
 
-@receiver(signals.submission_validating)
-def check_figures_before_submit(sender, submission, **kwargs):
-    """Refuse a submit with missing figures or unexplained jumps."""
-    problems = missing_problems(submission) + jump_problems(submission)
-    if problems:
-        raise ValidationError(problems)
+@task_services.register_submit_check
+def figure_problems(submission) -> list[str]:
+    """Why the form's figures stop a submit: missing figures, unexplained jumps."""
+    return missing_problems(submission) + jump_problems(submission)
