@@ -42,6 +42,8 @@ def name_and_fallback(obj, *, full=False) -> tuple[str, bool]:
     """(the name to show, whether it is the Chinese one shown for want of an English one)."""
     if obj is None:
         return "", False
+    if not hasattr(obj, "_meta"):  # a heading that is already text
+        return str(obj), False
     fields = (FULL_NAMES.get(obj._meta.label_lower) if full else None) or SHORT_NAMES.get(
         obj._meta.label_lower
     )
@@ -51,8 +53,17 @@ def name_and_fallback(obj, *, full=False) -> tuple[str, bool]:
     native = getattr(obj, chinese) or ""
     if not english():
         return native, False
-    for name in english_fields:
-        value = getattr(obj, name, "")
+    return pick(native, *(getattr(obj, name, "") for name in english_fields))
+
+
+def pick(native, *english_names) -> tuple[str, bool]:
+    """The same choice for names read as values (``values_list``): the first English name given,
+    else the Chinese one (and whether it stands in for English). Call it only in English mode or
+    with the English values already read; in Chinese mode it returns the Chinese name."""
+    native = native or ""
+    if not english():
+        return native, False
+    for value in english_names:
         if value:
             return value, False
     return native, bool(native)
