@@ -12,7 +12,7 @@ Pages use the template filters of ``portal_tags`` (``shown``, ``shown_full``, ``
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 # model label → (the Chinese field, the English fields in order of preference)
@@ -80,7 +80,7 @@ def fallback_html(html) -> SafeString:
         '<span lang="zh-Hans">{}</span> <span class="lang-fallback" title="{}">{}</span>',
         html,
         _("尚无英文，显示中文原文"),
-        _("中文"),
+        pgettext("untranslated tag", "中文"),
     )
 
 
