@@ -224,3 +224,26 @@ def test_english_pages_take_the_same_number_of_queries_as_chinese(
     in_chinese = count_queries(chinese(client), url)
     in_english = count_queries(english(client), url)
     assert in_english == in_chinese
+
+
+# ---------------------------------------------------------------- Excel
+
+
+def test_the_figure_export_writes_names_in_the_active_language():
+    from targets.excel import figure_export_rows, region_export_rows
+    from tests.factories import region_figure
+
+    approved_figure("rst", 2022, 1, "T09", value=D(40000))
+    region_figure("xiningshi", 2024, 2, D(500), D(248))
+    t09, rst = Target.objects.get(code="T09"), Unit.objects.get(code="rst")
+    xining = Region.objects.get(code="630100")
+    with translation.override("zh-hans"):
+        row = next(r for r in figure_export_rows({}) if r[3] == "T09")
+        assert (row[2], row[4]) == (rst.name, t09.name)
+        region_row = next(r for r in region_export_rows({}) if r[3] == "630100")
+        assert region_row[4] == xining.name
+    with translation.override("en"):
+        row = next(r for r in figure_export_rows({}) if r[3] == "T09")
+        assert (row[2], row[4]) == (rst.name_en, t09.name_en)
+        region_row = next(r for r in region_export_rows({}) if r[3] == "630100")
+        assert region_row[4] == xining.name_en
