@@ -74,6 +74,11 @@ def display_name(obj, *, full=False) -> str:
     return name_and_fallback(obj, full=full)[0]
 
 
+def coded_name(obj) -> str:
+    """Code and name as plain text, for a form's choices: T09 补贴性职业技能培训 / T09 Subsidised …"""
+    return f"{obj.code} {display_name(obj)}"
+
+
 def fallback_html(html) -> SafeString:
     """Chinese shown on an English page: lang="zh-Hans" and a visible 中文 tag."""
     return format_html(

@@ -247,3 +247,18 @@ def test_the_figure_export_writes_names_in_the_active_language():
         assert (row[2], row[4]) == (rst.name_en, t09.name_en)
         region_row = next(r for r in region_export_rows({}) if r[3] == "630100")
         assert region_row[4] == xining.name_en
+
+
+def test_the_settings_forms_name_targets_and_regions_by_language():
+    from reports.forms import RegionBaselineForm, WaypointForm
+
+    plan = current_plan()
+    t01 = Target.objects.get(code="T01")
+    with translation.override("en"):
+        labels = [str(label) for _, label in WaypointForm(plan=plan).fields["target"].choices]
+        assert f"T01 {t01.name_en}" in labels
+        regions = [str(label) for _, label in RegionBaselineForm(plan=plan).fields["region"].choices]
+        assert "630100 " + Region.objects.get(code="630100").name_en in regions
+    with translation.override("zh-hans"):
+        labels = [str(label) for _, label in WaypointForm(plan=plan).fields["target"].choices]
+        assert f"T01 {t01.name}" in labels
