@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.names import display_name
 from tasks import rules
 from tasks.choices import (
     AssignmentRole,
@@ -77,7 +78,7 @@ class Initiative(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return display_name(self)
 
     @property
     def label(self):
@@ -480,7 +481,7 @@ class Submission(WorkflowDocument):
         ]
 
     def __str__(self):
-        return f"{self.unit} · {self.period}"
+        return f"{display_name(self.unit)} · {self.period}"  # in messages: the reader's language
 
 
 class MeasureLine(models.Model):
