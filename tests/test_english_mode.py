@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from portal.names import display_name, name_html
-from reports.rollups import rollup
+from reports.rollup.rollups import rollup
 from targets.loader import load_plan
 from targets.models import Target
 from tasks.models import Initiative, InitiativePart, Measure, Milestone, WorkPoint
@@ -230,7 +230,7 @@ def test_english_pages_take_the_same_number_of_queries_as_chinese(
 
 
 def test_the_figure_export_writes_names_in_the_active_language():
-    from targets.excel import figure_export_rows, region_export_rows
+    from targets.submission.excel import figure_export_rows, region_export_rows
     from tests.factories import region_figure
 
     approved_figure("rst", 2022, 1, "T09", value=D(40000))
@@ -250,7 +250,7 @@ def test_the_figure_export_writes_names_in_the_active_language():
 
 
 def test_the_settings_forms_name_targets_and_regions_by_language():
-    from reports.forms import RegionBaselineForm, WaypointForm
+    from reports.office.forms import RegionBaselineForm, WaypointForm
 
     plan = current_plan()
     t01 = Target.objects.get(code="T01")
