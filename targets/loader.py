@@ -74,6 +74,15 @@ def _upsert(model, lookup, values):
     return row, "updated"
 
 
+def _english(spec, key, field_name=None):
+    """An English name the fixture states, as ``{field: value}``; nothing when it states none.
+
+    The office may type English names in the admin; a fixture without one never blanks them.
+    """
+    value = (spec.get(key) or "").strip()
+    return {field_name or key: value} if value else {}
+
+
 def _decimal(value):
     return None if value is None else Decimal(str(value))
 
@@ -143,6 +152,7 @@ def _local_government(report, region, code, order):
         {
             "name": f"{region.name}人民政府",
             "short_name": region.name,
+            "short_name_en": region.name_en or region.pinyin,
             "name_en": f"People's Government of {region.name_en or region.pinyin}",
             "kind": UnitKind.LOCAL_GOVERNMENT,
             "region": region,
@@ -216,6 +226,7 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
                 "name": spec["name"],
                 "short_name": spec["short_name"],
                 "name_en": spec.get("name_en", ""),
+                **_english(spec, "short_name_en"),
                 "kind": spec["kind"],
                 "region": None,
                 "office_member": bool(spec.get("office_member")),
@@ -233,6 +244,7 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
         {"code": meta["code"]},
         {
             "name": meta["name"],
+            **_english(meta, "name_en"),
             "issuer": meta["issuer"],
             "issued_on": datetime.date.fromisoformat(meta["issued_on"]),
             "start_year": meta["start_year"],
@@ -246,7 +258,12 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
         _, outcome = _upsert(
             Milestone,
             {"plan": plan, "year": spec["year"]},
-            {"code": spec["code"], "name": spec["name"], "evaluates": spec.get("evaluates", "")},
+            {
+                "code": spec["code"],
+                "name": spec["name"],
+                **_english(spec, "name_en"),
+                "evaluates": spec.get("evaluates", ""),
+            },
         )
         report.note("阶段节点", outcome)
 
@@ -259,6 +276,7 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
                 "kind": spec["kind"],
                 "number": spec["number"],
                 "title": spec["title"],
+                **_english(spec, "title_en"),
                 "aim": spec.get("aim", ""),
                 "sort_order": position,
             },
@@ -274,6 +292,7 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
                 {"initiative": initiative, "code": part_spec["code"]},
                 {
                     "title": part_spec["title"],
+                    **_english(part_spec, "title_en"),
                     "heading": part_spec.get("heading", ""),
                     "sort_order": part_position,
                 },
@@ -292,6 +311,7 @@ def load_plan(path=DEFAULT_PLAN_FILE, divisions_path=DIVISIONS_FILE):
                     "number": measure_spec["number"],
                     "part": parts[measure_spec["part"]] if measure_spec.get("part") else None,
                     "title": measure_spec["title"],
+                    **_english(measure_spec, "title_en"),
                     "text": measure_spec["text"],
                 },
             )

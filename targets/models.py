@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.names import coded_name
 from targets.choices import Bound, Combine, MeasureKind, TimeScope, unit_label
 from tasks.models import Initiative, InitiativePart, Measure, Plan
 from units.choices import RegionLevel
@@ -121,7 +122,7 @@ class Target(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} {self.name}"
+        return coded_name(self)
 
     @property
     def needs_baseline(self):

@@ -6,8 +6,9 @@ from django.utils.translation import pgettext_lazy
 
 
 class InitiativeKind(models.TextChoices):
-    ACTION = "action", _("提升行动")  # the six actions for target groups
-    PROJECT = "project", _("重点工程")  # the seven key projects
+    # one initiative's kind (singular in English); the plan page's headings are plural
+    ACTION = "action", pgettext_lazy("initiative kind", "提升行动")  # the six actions for target groups
+    PROJECT = "project", pgettext_lazy("initiative kind", "重点工程")  # the seven key projects
 
 
 class AssignmentRole(models.TextChoices):

@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.names import display_name
 from tasks import rules
 from tasks.choices import (
     AssignmentRole,
@@ -30,6 +31,7 @@ class Plan(models.Model):
 
     code = models.SlugField(_("方案代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=200)
+    name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     issuer = models.CharField(_("印发机构"), max_length=100)
     issued_on = models.DateField(_("印发日期"))
     start_year = models.PositiveSmallIntegerField(_("起始年份"))
@@ -60,6 +62,7 @@ class Initiative(models.Model):
     kind = models.CharField(_("类别"), max_length=16, choices=InitiativeKind.choices)
     number = models.PositiveSmallIntegerField(_("序号"))
     title = models.CharField(_("名称"), max_length=100)
+    title_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     aim = models.TextField(_("目标"), blank=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
@@ -75,12 +78,14 @@ class Initiative(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return display_name(self)
 
     @property
     def label(self):
-        """The way the plan numbers it, e.g. 提升行动 1 or 重点工程 3."""
-        return _("%(kind)s%(number)s") % {"kind": self.get_kind_display(), "number": self.number}
+        """The way the plan numbers it, e.g. 提升行动1 / Improvement action 1, 重点工程3 / Key project 3."""
+        if self.kind == InitiativeKind.PROJECT:
+            return _("重点工程%(number)s") % {"number": self.number}
+        return _("提升行动%(number)s") % {"number": self.number}
 
 
 class InitiativePart(models.Model):
@@ -91,6 +96,7 @@ class InitiativePart(models.Model):
     )
     code = models.CharField(_("编号"), max_length=8)
     title = models.CharField(_("名称"), max_length=50)
+    title_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     heading = models.CharField(_("标题"), max_length=100, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
@@ -121,6 +127,7 @@ class Measure(models.Model):
     code = models.CharField(_("编号"), max_length=12)
     number = models.PositiveSmallIntegerField(_("序号"))
     title = models.CharField(_("措施"), max_length=200)
+    title_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     text = models.TextField(_("内容"))
 
     class Meta:
@@ -228,6 +235,7 @@ class Milestone(models.Model):
     year = models.PositiveSmallIntegerField(_("年份"))
     code = models.SlugField(_("代码"), max_length=32)
     name = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     evaluates = models.TextField(_("工作安排"), blank=True)
 
     class Meta:
@@ -473,7 +481,7 @@ class Submission(WorkflowDocument):
         ]
 
     def __str__(self):
-        return f"{self.unit} · {self.period}"
+        return f"{display_name(self.unit)} · {self.period}"  # in messages: the reader's language
 
 
 class MeasureLine(models.Model):

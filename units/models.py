@@ -61,6 +61,7 @@ class Unit(models.Model):
     )
     name = models.CharField(_("单位全称"), max_length=128, unique=True)
     short_name = models.CharField(_("简称"), max_length=64)
+    short_name_en = models.CharField(_("英文简称"), max_length=100, blank=True)
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     kind = models.CharField(_("单位类别"), max_length=32, choices=UnitKind.choices)
     region = models.ForeignKey(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, JSONField, OuterRef, Prefetch, Q, Subquery
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from portal.names import pick
 from reports.choices import RunStatus
 from reports.models import (
     ContributionSnapshot,
@@ -205,13 +206,19 @@ def compliance(period_ids):
     county_rows = (
         UnitPeriodSnapshot.objects.filter(_county_units(), period_id__in=period_ids)
         .values_list(
-            "unit__region__parent__code", "unit__region__parent__name", "period_id", "status", "timeliness"
+            "unit__region__parent__code",
+            "unit__region__parent__name",
+            "unit__region__parent__name_en",
+            "unit__region__parent__pinyin",
+            "period_id",
+            "status",
+            "timeliness",
         )
         .annotate(n=Count("pk"))
         .order_by("unit__region__parent__code")
     )
-    for code, name, period_id, status, timeliness, n in county_rows:
-        group = groups.setdefault(code, HeatGroup(code, name, 0))
+    for code, name, name_en, pinyin, period_id, status, timeliness, n in county_rows:
+        group = groups.setdefault(code, HeatGroup(code, pick(name, name_en, pinyin)[0], 0))
         group.cells.setdefault(period_id, Counter())[(status, timeliness)] += n
     for group in groups.values():
         group.size = max(sum(counter.values()) for counter in group.cells.values())
@@ -231,11 +238,18 @@ def county_compliance(prefecture, period_ids):
 def _unit_cells(snapshots):
     """[(HeatUnit, {period_id: (status, timeliness)})] of ordered unit snapshots, in one query."""
     units, cells = {}, defaultdict(dict)
-    for unit_id, code, short_name, period_id, status, timeliness in snapshots.values_list(
-        "unit_id", "unit__code", "unit__short_name", "period_id", "status", "timeliness"
+    for unit_id, code, short_name, short_en, name_en, period_id, status, timeliness in snapshots.values_list(
+        "unit_id",
+        "unit__code",
+        "unit__short_name",
+        "unit__short_name_en",
+        "unit__name_en",
+        "period_id",
+        "status",
+        "timeliness",
     ):
         if unit_id not in units:
-            units[unit_id] = HeatUnit(code, short_name)
+            units[unit_id] = HeatUnit(code, pick(short_name, short_en, name_en)[0])
         cells[unit_id][period_id] = (status, timeliness)
     return [(unit, cells[unit_id]) for unit_id, unit in units.items()]
 
@@ -249,7 +263,7 @@ def dashboard_series(plan, period_ids):
     rows = (
         TargetSnapshot.objects.filter(target__plan=plan, period_id__in=period_ids)
         .select_related("target")
-        .defer("as_of", "figures", "target__questions", "target__notes", "target__name_en")
+        .defer("as_of", "figures", "target__questions", "target__notes")
         .order_by("target__sort_order", "target_id")
     )
     targets, series = {}, defaultdict(dict)

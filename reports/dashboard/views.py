@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from portal.mixins import PolicyRequiredMixin
+from portal.names import display_name
 from portal.numbers import percent_text
 from portal.text import bracketed, clauses, labelled
 from reports.choices import ProgressStatus
@@ -410,7 +411,7 @@ class InitiativeView(PolicyRequiredMixin, PeriodMixin, TemplateView):
                 labels,
                 target.unit,
                 _("%(code)s %(name)s：实际完成值与序时进度目标值")
-                % {"code": target.code, "name": target.name},
+                % {"code": target.code, "name": display_name(target)},
                 _("截至%(period)s，实际完成值 %(actual)s，序时进度目标值 %(expected)s，目标值 %(target)s。")
                 % {
                     "period": period.label,
@@ -430,7 +431,7 @@ class InitiativeView(PolicyRequiredMixin, PeriodMixin, TemplateView):
                     "texts": texts,
                     "chart": chart,
                     "contributions": [
-                        (c.unit.short_name, presenters.amount_text(target, c.value))
+                        (display_name(c.unit), presenters.amount_text(target, c.value))
                         for c in contributions.get(target.pk, [])
                     ],
                 }
@@ -445,7 +446,7 @@ class InitiativeView(PolicyRequiredMixin, PeriodMixin, TemplateView):
             counts = Counter(line.status for line in measure_lines)
             measure.bar = measure_bar(counts, width=160)
             measure.approved_lines = measure_lines
-            measure.part_title = next((p.title for p in parts if p.pk == measure.part_id), "")
+            measure.part_title = next((display_name(p) for p in parts if p.pk == measure.part_id), "")
             measures.append(measure)
         snapshot = selectors.initiative_snapshot(initiative, period)
         context.update(
@@ -503,13 +504,13 @@ def explain_rule(target, period, shown, snaps, history, regional=None):
         total = len(judged)
         if money:
             sample = _("%(region)s %(funding)s万元，%(verdict)s") % {
-                "region": region.name,
+                "region": display_name(region),
                 "funding": charts.fmt(snap.funding),
                 "verdict": _("达标") if _region_met(target, region, snap) else _("未达标"),
             }
         else:
             sample = _("%(region)s %(funding)s万元 ÷ %(population)s万人 = %(pc)s 元/人，%(verdict)s") % {
-                "region": region.name,
+                "region": display_name(region),
                 "funding": charts.fmt(snap.funding),
                 "population": charts.fmt(snap.population),
                 "pc": charts.fmt(snap.per_capita),
@@ -592,7 +593,7 @@ def _explain_increment(target, period, shown, current, history):
                     if per_year
                     else (_("%(year)s年") % {"year": step.year})
                 )
-                terms.append((unit_obj.short_name, step_label, now - before))
+                terms.append((display_name(unit_obj), step_label, now - before))
             before = now
     prefix = (
         _("%(year)s年截至第%(q)s季度") % {"year": period.year, "q": period.quarter}
@@ -685,9 +686,9 @@ class TargetView(PolicyRequiredMixin, PeriodMixin, TemplateView):
             labels,
             _("个地区") if target.per_region else target.unit,
             _("%(code)s %(name)s：实际完成值、序时进度目标值与目标值")
-            % {"code": target.code, "name": target.name}
+            % {"code": target.code, "name": display_name(target)}
             if not target.per_region
-            else _("%(code)s %(name)s：达标地区数") % {"code": target.code, "name": target.name},
+            else _("%(code)s %(name)s：达标地区数") % {"code": target.code, "name": display_name(target)},
             _(
                 "截至%(period)s，实际完成值 %(actual)s，序时进度目标值 %(expected)s，目标值 %(target)s，状态 %(status)s。"
             )
@@ -722,7 +723,7 @@ class TargetView(PolicyRequiredMixin, PeriodMixin, TemplateView):
                 else None
             )
         contribution_chart = charts.hbar_chart(
-            [(c.unit.short_name, c.value) for c in current_contributions],
+            [(display_name(c.unit), c.value) for c in current_contributions],
             target.unit,
             _("%(code)s 各单位贡献（截至%(period)s）") % {"code": target.code, "period": period.label},
         )
@@ -935,7 +936,7 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
         per_capita_chart = charts.hbar_chart(
             [(_("%(year)s年") % {"year": y["year"]}, y["per_capita"]) for y in years],
             _("元/人"),
-            _("%(region)s 人均科普经费（元/人）") % {"region": region.name},
+            _("%(region)s 人均科普经费（元/人）") % {"region": display_name(region)},
             reference=per_capita_target.value if per_capita_target else None,
             reference_label=_("目标值 %(v)s 元/人") % {"v": charts.fmt(per_capita_target.value)}
             if per_capita_target
@@ -946,7 +947,7 @@ class RegionView(DashboardAccessMixin, PeriodMixin, TemplateView):
             funding_chart = charts.hbar_chart(
                 [(_("%(year)s年") % {"year": y["year"]}, y["funding"]) for y in years],
                 _("万元"),
-                _("%(region)s 年度科普经费（万元）") % {"region": region.name},
+                _("%(region)s 年度科普经费（万元）") % {"region": display_name(region)},
                 reference=funding_target.value,
                 reference_label=_("目标值 %(v)s 万元") % {"v": charts.fmt(funding_target.value)},
             )

@@ -41,11 +41,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal.names import display_name
 from targets.choices import Bound, Combine, MeasureKind, TimeScope
 from targets.models import RegionBaseline, RegionFigure, Target, TargetFigure
 from targets.submission.services import JUMP_RATIO, WHOLE_NUMBER_KINDS
@@ -1454,28 +1456,38 @@ class _Writer:
         return rows
 
     def notifications_for(self, submission, unit, period, steps):
-        """The bell messages the services send: the office hears of submissions, the unit of reviews."""
+        """The bell messages the services send: the office hears of submissions, the unit of reviews,
+        in Chinese and in English (as ``tasks.services.notify`` writes them)."""
         c = self.c
-        form = f"{unit} · {period}"
+
+        def message_in(language, step):
+            with translation.override(language):
+                form = f"{display_name(unit)} · {period}"
+                if step.action == EventAction.SUBMITTED:
+                    return _("%(form)s 已提交，等待审核。") % {"form": form}
+                if step.action == EventAction.APPROVED:
+                    return _("%(form)s 已审核通过。") % {"form": form}
+                if step.action == EventAction.RETURNED:
+                    return _("%(form)s 被退回修改：%(comment)s") % {"form": form, "comment": step.comment}
+                return _("%(form)s 已重新开放，请更正后重新提交：%(reason)s") % {
+                    "form": form,
+                    "reason": step.comment,
+                }
+
         rows = []
         for step in steps:
             if step.action == EventAction.SUBMITTED:
                 users, kind = c.office_ids, NotificationKind.SUBMITTED
-                message = _("%(form)s 已提交，等待审核。") % {"form": form}
             elif step.action == EventAction.APPROVED:
                 users, kind = self.unit_users[unit.pk], NotificationKind.APPROVED
-                message = _("%(form)s 已审核通过。") % {"form": form}
             elif step.action == EventAction.RETURNED:
                 users, kind = self.unit_users[unit.pk], NotificationKind.RETURNED
-                message = _("%(form)s 被退回修改：%(comment)s") % {"form": form, "comment": step.comment}
             elif step.action == EventAction.REOPENED:
                 users, kind = self.unit_users[unit.pk], NotificationKind.REOPENED
-                message = _("%(form)s 已重新开放，请更正后重新提交：%(reason)s") % {
-                    "form": form,
-                    "reason": step.comment,
-                }
             else:
                 continue
+            message = message_in(settings.LANGUAGE_CODE, step)
+            message_en = message_in("en", step)
             # Read within a day or two, except what arrived in the last three weeks.
             read_at = None
             if step.at < c.now - datetime.timedelta(days=21):
@@ -1485,6 +1497,7 @@ class _Writer:
                     user_id=user_id,
                     kind=kind,
                     message=message,
+                    message_en=message_en,
                     submission_id=submission.pk,
                     created_at=step.at,
                     read_at=read_at,

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.names import coded_name
 from reports.models import StatusThresholds
 from targets.choices import MeasureKind
 from targets.models import ExternalFigure, Target, TargetWaypoint
@@ -38,6 +39,7 @@ class WaypointForm(forms.ModelForm):
         self.fields["target"].queryset = Target.objects.filter(
             plan=plan, time_scope="whole_plan", per_region=False
         )
+        self.fields["target"].label_from_instance = coded_name
 
     def clean(self):
         cleaned = super().clean()
@@ -71,6 +73,7 @@ class ExternalFigureForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.fields["target"].queryset = Target.objects.filter(plan=plan, external=True)
+        self.fields["target"].label_from_instance = coded_name
 
     def clean(self):
         cleaned = super().clean()
@@ -106,7 +109,8 @@ class RegionBaselineForm(forms.Form):
         self.fields["region"].queryset = Region.objects.filter(
             level__in=[RegionLevel.PREFECTURE, RegionLevel.COUNTY]
         ).order_by("code")
-        self.fields["region"].label_from_instance = lambda region: f"{region.code} {region.name}"
+        self.fields["region"].label_from_instance = coded_name
+        self.fields["target"].label_from_instance = coded_name
 
     def clean(self):
         cleaned = super().clean()
@@ -138,6 +142,7 @@ class TargetBaselineForm(forms.Form):
         super().__init__(*args, **kwargs)
         wanted = [t.pk for t in Target.objects.filter(plan=plan) if t.needs_baseline]
         self.fields["target"].queryset = Target.objects.filter(pk__in=wanted).order_by("sort_order")
+        self.fields["target"].label_from_instance = coded_name
 
     def clean(self):
         from targets.baselines import baseline_errors

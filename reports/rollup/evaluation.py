@@ -10,7 +10,9 @@ import datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from portal.names import display_name
 from portal.numbers import percent_text
 from reports.rollup import progress
 from reports.rollup.rollups import rule_for
@@ -26,7 +28,11 @@ def _baseline_text(target):
         return _("不需要（按%(rule)s考核）") % {"rule": _rule_kind(target)}
     if target.baseline_value is None:
         return _("基期值待录入（也可由2021年基期报送数据代替）")
-    text = f"{amount_text(target, target.baseline_value)}（{target.baseline_year}年，{target.baseline_source or '—'}）"
+    text = _("%(amount)s（%(year)s年，%(source)s）") % {
+        "amount": amount_text(target, target.baseline_value),
+        "year": target.baseline_year,
+        "source": target.baseline_source or "—",
+    }
     if target.baseline_demo:
         text += _("【演示数据】")
     return text
@@ -54,7 +60,7 @@ def _rule_sentence(target):
         parts.append(_("力争（未达到记为未实现，不视为违约，状态不低于“滞后”）"))
     if target.ceiling is not None:
         parts.append(_("上限 %(c)s") % {"c": amount_text(target, target.ceiling)})
-    return "；".join(parts)
+    return pgettext("semicolon", "；").join(parts)
 
 
 def _example(target, plan):
@@ -111,7 +117,7 @@ def evaluation_rows(plan):
         rows.append(
             {
                 "code": target.code,
-                "name": target.name,
+                "name": display_name(target),
                 "phrase": bound_text(target),
                 "rule": _rule_sentence(target),
                 "scope": str(TimeScope(target.time_scope).label),

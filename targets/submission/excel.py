@@ -37,6 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from portal.names import display_name, pick
 from portal.numbers import plain
 from portal.text import enumeration, labelled
 from targets.choices import Combine
@@ -192,7 +193,7 @@ def _period_label(year, quarter, is_baseline):
 def form_filename(submission):
     """e.g. 省教育厅-2024年第3季度-进展报送.xlsx"""
     return _("%(unit)s-%(period)s-进展报送.xlsx") % {
-        "unit": submission.unit.short_name,
+        "unit": display_name(submission.unit),
         "period": submission.period.label,
     }
 
@@ -261,7 +262,7 @@ def _write_meta(wb, submission, user):
     rows = [
         (FORM_MARKER, FORM_FORMAT, _("本工作表由平台生成，用于核对上传的文件，请勿修改。")),
         ("unit_code", submission.unit.code, _("单位代码")),
-        ("unit_name", submission.unit.name, _("单位")),
+        ("unit_name", display_name(submission.unit, full=True), _("单位")),
         ("period_id", submission.period_id, _("报送期")),
         ("year", submission.period.year, _("年度")),
         ("quarter", submission.period.quarter, _("季度")),
@@ -325,7 +326,7 @@ def _write_figures(wb, submission, editable, title):
         used = VALUE_FIELDS.get(target.combine, ("value",))
         _put(ws, row, 1, figure.pk, editable=False)
         _put(ws, row, 2, target.code, editable=False)
-        _put(ws, row, 3, target.name, editable=False)
+        _put(ws, row, 3, display_name(target), editable=False)
         _put(ws, row, 4, target.bound_text, editable=False)
         _put(ws, row, 5, target.get_combine_display(), editable=False)
         _put(ws, row, 6, asks_for(target), editable=False)
@@ -365,7 +366,7 @@ def _write_region(wb, region_figure, editable, title):
     ws = wb.create_sheet(_region_sheet_title())
     _header(ws, REGION_COLUMNS)
     _put(ws, 2, 1, region_figure.pk, editable=False)
-    _put(ws, 2, 2, region_figure.region.name, editable=False)
+    _put(ws, 2, 2, display_name(region_figure.region), editable=False)
     _put(ws, 2, 3, _number_cell(region_figure.funding), editable=editable)
     _put(ws, 2, 4, _number_cell(region_figure.population), editable=editable)
     _put(ws, 2, 5, region_figure.source_note, editable=editable, text=True)
@@ -379,7 +380,7 @@ def build_form_workbook(submission, *, user, editable) -> bytes:
     ``editable`` unlocks the cells a unit fills in; a read-only copy (office, viewers, locked
     forms) has every cell locked.
     """
-    title = f"{submission.unit.name} · {submission.period.label}"
+    title = f"{display_name(submission.unit, full=True)} · {submission.period.label}"
     wb = openpyxl.Workbook()
     wb.properties.title = title
     wb.properties.creator = _("青海省全民科学素质行动实施进展平台")
@@ -606,7 +607,7 @@ def _check_identity(meta, submission):
     period = submission.period
     if unit_code != submission.unit.code or (year, quarter) != (period.year, period.quarter):
         unit = Unit.objects.filter(code=unit_code).first()
-        file_unit = unit.short_name if unit else (meta.get("unit_name") or unit_code or "?")
+        file_unit = display_name(unit) if unit else (meta.get("unit_name") or unit_code or "?")
         file_period = (
             _period_label(year, quarter, bool(_int(meta.get("baseline")))) if year and quarter else "?"
         )
@@ -618,7 +619,7 @@ def _check_identity(meta, submission):
                 % {
                     "unit": file_unit,
                     "period": file_period,
-                    "here_unit": submission.unit.short_name,
+                    "here_unit": display_name(submission.unit),
                     "here_period": period.label,
                 }
             ]
@@ -964,13 +965,16 @@ def figure_export_rows(filters):
         "source_note",
         "explanation",
         "submission__reviewed_at",
+        "submission__unit__name_en",
+        "target__name_en",
     )
     combine_labels = dict(Combine.choices)
     done_labels = _done_labels()
     periods = {}
-    for row in queryset.iterator(chunk_size=2000):
+    for *row, unit_en, name_en in queryset.iterator(chunk_size=2000):
         (year, quarter, baseline, unit_code, unit_name, code, name, combine) = row[:8]
         value, covered, total, done, source_note, explanation, reviewed_at = row[8:]
+        unit_name, name = pick(unit_name, unit_en)[0], pick(name, name_en)[0]  # by language
         period = periods.get((year, quarter, baseline))
         if period is None:
             period = periods[(year, quarter, baseline)] = str(_period_label(year, quarter, baseline))
@@ -1010,9 +1014,13 @@ def region_export_rows(filters):
         "population",
         "source_note",
         "submission__reviewed_at",
+        "submission__unit__name_en",
+        "region__name_en",
+        "region__pinyin",
     )
-    for row in queryset.iterator(chunk_size=2000):
+    for *row, unit_en, region_en, pinyin in queryset.iterator(chunk_size=2000):
         year, quarter, baseline, unit_code, unit_name, region_code, region_name = row[:7]
+        unit_name, region_name = pick(unit_name, unit_en)[0], pick(region_name, region_en, pinyin)[0]
         funding, population, source_note, reviewed_at = row[7:]
         per_capita = None
         if funding is not None and population:

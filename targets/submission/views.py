@@ -137,7 +137,7 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
                     setattr(region_figure, "posted_" + field, value)
         groups = []
         for line in lines:
-            title = line.measure.initiative.title if line.measure else _("年度重点工作任务")
+            title = line.measure.initiative if line.measure else _("年度重点工作任务")  # shown by language
             if not groups or groups[-1][0] != title:
                 groups.append((title, []))
             groups[-1][1].append(line)

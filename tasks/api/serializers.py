@@ -6,7 +6,7 @@ from tasks.models import Assignment, Initiative, InitiativePart, Measure, Milest
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["year", "code", "name", "evaluates"]
+        fields = ["year", "code", "name", "name_en", "evaluates"]
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -14,7 +14,17 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Plan
-        fields = ["id", "code", "name", "issuer", "issued_on", "start_year", "end_year", "milestones"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_en",
+            "issuer",
+            "issued_on",
+            "start_year",
+            "end_year",
+            "milestones",
+        ]
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -29,7 +39,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class PartSerializer(serializers.ModelSerializer):
     class Meta:
         model = InitiativePart
-        fields = ["code", "title", "heading"]
+        fields = ["code", "title", "title_en", "heading"]
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
@@ -39,7 +49,7 @@ class InitiativeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Initiative
-        fields = ["id", "plan", "code", "kind", "number", "title", "aim", "parts", "assignments"]
+        fields = ["id", "plan", "code", "kind", "number", "title", "title_en", "aim", "parts", "assignments"]
 
 
 class MeasureSerializer(serializers.ModelSerializer):
@@ -48,4 +58,4 @@ class MeasureSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Measure
-        fields = ["id", "initiative", "part", "code", "number", "title", "text"]
+        fields = ["id", "initiative", "part", "code", "number", "title", "title_en", "text"]

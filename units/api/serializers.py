@@ -22,6 +22,7 @@ class UnitSerializer(serializers.ModelSerializer):
             "name",
             "short_name",
             "name_en",
+            "short_name_en",
             "kind",
             "region",
             "office_member",
