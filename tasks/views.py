@@ -274,18 +274,18 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
                 )
             else:
                 messages.error(request, _("请填写要延期的单位。"))
-            return redirect(_overview_url(request, period, **typed) + "#extension")
+            return redirect(_overview_url(request, period, **typed))
         try:
             deadline = datetime.date.fromisoformat(typed["ext_deadline"])
         except ValueError:
             messages.error(request, _("请输入有效的日期（如 2024-10-20）。"))
-            return redirect(_overview_url(request, period, **typed) + "#extension")
+            return redirect(_overview_url(request, period, **typed))
         try:
             services.extend_deadline(period, unit, deadline=deadline, reason=reason, by=request.user)
             messages.success(request, _("已为%(unit)s延期至 %(date)s。") % {"unit": unit, "date": deadline})
         except services.WorkflowError as exc:
             messages.error(request, str(exc))
-            return redirect(_overview_url(request, period, **typed) + "#extension")
+            return redirect(_overview_url(request, period, **typed))
         return redirect(_overview_url(request, period))
 
 
