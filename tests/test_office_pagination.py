@@ -116,6 +116,9 @@ def test_remind_checkboxes_are_the_rows_shown(client, office, period, small_page
     client.force_login(office)
     html = overview(client, period, show="unreported").content.decode()
     assert len(re.findall(r'<input type="checkbox" name="unit"', html)) == small_pages
+    # "select all" (static/js/select_rows.js) ticks the boxes of this page only and posts nothing itself
+    select_all = re.search(r'<input type="checkbox" data-select-rows="remind-form"[^>]*>', html).group(0)
+    assert "name=" not in select_all and "全选本页显示的单位" in select_all and "js/select_rows" in html
 
 
 def submit(codes_):
