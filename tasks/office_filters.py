@@ -1,9 +1,11 @@
 """The office's filters, sorting and search on the period overview and the review queue.
 
-Everything comes from GET parameters (``show``, ``kind``, ``sort``, ``q``); a value the page does
-not know is ignored and named in a notice in Chinese, never an error. The rows are the
-``selectors.period_overview`` dicts: unit, submission, status, timeliness."""
+Everything comes from GET parameters (``show``, ``kind``, ``sort``, ``q``, ``page``); a value the
+page does not know is ignored and named in a notice in Chinese, never an error. The rows are the
+``selectors.period_overview`` dicts: unit, submission, status, timeliness. ``paginate`` cuts the
+kept rows into pages of ``PER_PAGE``; the pager's links keep the filters."""
 
+from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 
 from tasks.choices import SubmissionStatus, Timeliness
@@ -12,6 +14,7 @@ from units.choices import UnitKind
 # 未报 / 逾期 as the glossary says (timeliness), and the forms not (yet) sent: 催报's candidates.
 UNREPORTED = (SubmissionStatus.NOT_STARTED, SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
 MAX_QUERY = 50
+PER_PAGE = 100
 
 
 def show_choices():
@@ -86,3 +89,35 @@ def apply_filters(rows, chosen):
     elif chosen["sort"] == "submitted":
         kept.sort(key=_submitted_key)
     return kept
+
+
+def paginate(rows, params, per_page=None):
+    """(the page of ``rows`` that ``params["page"]`` asks for, notices, the other GET parameters).
+
+    A page number that is not a number gives the first page, one past the end the last page, each
+    with a notice in Chinese; the third item is the query string (without ``page``) that the pager
+    links start from, so that they keep the filters, sorting and search."""
+    paginator = Paginator(rows, per_page or PER_PAGE)
+    notices = []
+    asked = params.get("page", "")
+    number = 1
+    if asked:
+        if asked.isascii() and asked.isdigit() and len(asked) < 10:
+            number = int(asked)
+        else:
+            notices.append(_("页码“%(page)s”无效，已显示第 1 页。") % {"page": asked[:20]})
+    if number < 1:
+        notices.append(_("页码“%(page)s”无效，已显示第 1 页。") % {"page": asked[:20]})
+        number = 1
+    elif number > paginator.num_pages:
+        notices.append(
+            _("没有第 %(page)s 页，已显示最后一页（第 %(last)s 页）。")
+            % {"page": number, "last": paginator.num_pages}
+        )
+        number = paginator.num_pages
+    page = paginator.page(number)
+    # the page numbers the pager links to: the first, the last and two either side of this one
+    page.links = list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
+    kept = params.copy()
+    kept.pop("page", None)
+    return page, notices, kept.urlencode()

@@ -6,7 +6,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -108,14 +108,19 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
         shows = {"late": office_filters.show_choices()["late"]}
         sorts = {k: v for k, v in office_filters.sort_choices().items() if k != "status"}
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
+        page, page_notices, page_query = office_filters.paginate(
+            office_filters.apply_filters(rows, chosen), self.request.GET
+        )
         return super().get_context_data(
-            queue=office_filters.apply_filters(rows, chosen),
+            queue=page.object_list,
+            page_obj=page,
+            page_query=page_query,
             total=len(rows),
             now=timezone.now(),
             self_assessments=SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
             .select_related("unit", "round", "submitted_by")
             .order_by("submitted_at"),
-            **_filter_context(chosen, notices, shows, sorts),
+            **_filter_context(chosen, notices + page_notices, shows, sorts),
             **kwargs,
         )
 
@@ -168,9 +173,13 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
         all_rows = selectors.period_overview(period, today)
         shows, sorts = office_filters.show_choices(), office_filters.sort_choices()
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
-        rows = office_filters.apply_filters(all_rows, chosen)
+        page, page_notices, page_query = office_filters.paginate(
+            office_filters.apply_filters(all_rows, chosen), _without(self.request.GET, EXTENSION_FIELDS)
+        )
+        rows = page.object_list
         for row in rows:
             row["remindable"] = row["status"] in office_filters.UNREPORTED
+        # the chips count every unit of the period, whatever the filters and the page show
         status_counts, timeliness_counts = {}, {}
         for row in all_rows:
             status_counts[row["status"]] = status_counts.get(row["status"], 0) + 1
@@ -178,15 +187,42 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
         return super().get_context_data(
             period=period,
             rows=rows,
+            page_obj=page,
+            page_query=page_query,
             status_counts=[(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
             timeliness_counts=[(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
             can_manage_periods=policy.can_manage_periods(self.request.user),
             can_send_reminders=policy.can_send_reminders(self.request.user),
-            all_rows=all_rows,
+            # a refused extension comes back with what was typed (ExtensionCreateView)
+            extension_form={field: self.request.GET.get(field, "")[:300] for field in EXTENSION_FIELDS},
             total=len(all_rows),
-            **_filter_context(chosen, notices, shows, sorts),
+            **_filter_context(chosen, notices + page_notices, shows, sorts),
             **kwargs,
         )
+
+
+EXTENSION_FIELDS = ("ext_unit", "ext_deadline", "ext_reason")
+
+
+def _without(params, keys):
+    kept = params.copy()
+    for key in keys:
+        kept.pop(key, None)
+    return kept
+
+
+def _overview_url(request, period, **typed):
+    """The period overview as the user left it (the ``back`` query the forms post), optionally with
+    the extension form's typed values to show again."""
+    url = reverse("tasks:period_overview", args=[period.pk])
+    query = request.POST.get("back", "")
+    if query.startswith("?") and len(query) < 500 and "\n" not in query:
+        params = _without(QueryDict(query[1:], mutable=True), EXTENSION_FIELDS)
+    else:
+        params = QueryDict(mutable=True)
+    for key, value in typed.items():
+        params[key] = value
+    return url + ("?" + params.urlencode() if params else "")
 
 
 class PeriodRemindView(PolicyRequiredMixin, View):
@@ -197,10 +233,7 @@ class PeriodRemindView(PolicyRequiredMixin, View):
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
         codes = [code for code in request.POST.getlist("unit") if code]
-        back = reverse("tasks:period_overview", args=[period.pk])
-        query = request.POST.get("back", "")
-        if query.startswith("?") and len(query) < 500 and "\n" not in query:
-            back += query
+        back = _overview_url(request, period)
         if not codes:
             messages.error(request, _("请先勾选要催报的单位。"))
             return redirect(back)
@@ -225,25 +258,48 @@ class ExtensionCreateView(PolicyRequiredMixin, View):
 
     def post(self, request, pk):
         period = get_object_or_404(Period, pk=pk)
-        code = request.POST.get("unit", "")
-        unit = get_object_or_404(Unit, code=code)
+        reason = request.POST.get("reason", "")  # NUL is refused by portal.security before views
+        typed = {  # shown again in the form when the extension is refused
+            "ext_reason": reason[:300],
+            "ext_unit": request.POST.get("unit", "").strip()[:100],
+            "ext_deadline": request.POST.get("deadline", "")[:20],
+        }
+        unit = _unit_named(typed["ext_unit"])
+        if unit is None:
+            if typed["ext_unit"]:
+                messages.error(
+                    request,
+                    _("没有代码或名称为“%(unit)s”的单位，未延期。请从列表中选择单位。")
+                    % {"unit": typed["ext_unit"]},
+                )
+            else:
+                messages.error(request, _("请填写要延期的单位。"))
+            return redirect(_overview_url(request, period, **typed))
         try:
-            deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
+            deadline = datetime.date.fromisoformat(typed["ext_deadline"])
         except ValueError:
             messages.error(request, _("请输入有效的日期（如 2024-10-20）。"))
-            return redirect("tasks:period_overview", pk=pk)
+            return redirect(_overview_url(request, period, **typed))
         try:
-            services.extend_deadline(
-                period,
-                unit,
-                deadline=deadline,
-                reason=request.POST.get("reason", ""),
-                by=request.user,
-            )
+            services.extend_deadline(period, unit, deadline=deadline, reason=reason, by=request.user)
             messages.success(request, _("已为%(unit)s延期至 %(date)s。") % {"unit": unit, "date": deadline})
         except services.WorkflowError as exc:
             messages.error(request, str(exc))
-        return redirect("tasks:period_overview", pk=pk)
+            return redirect(_overview_url(request, period, **typed))
+        return redirect(_overview_url(request, period))
+
+
+def _unit_named(text):
+    """The active unit whose code, short name or name is ``text`` (the extension form's field,
+    filled from the page's datalist or typed); None when there is none or more than one."""
+    if not text:
+        return None
+    units = Unit.objects.active()
+    unit = units.filter(code=text).first()
+    if unit is None:
+        found = list(units.filter(Q(short_name=text) | Q(name=text))[:2])
+        unit = found[0] if len(found) == 1 else None
+    return unit
 
 
 class WorkflowActionView(PolicyRequiredMixin, View):
