@@ -673,7 +673,7 @@ def _problems(doc, snapshot, c):
     if not c["problem_initiatives"]:
         _paragraph(doc, _("审核通过的报送表中没有反映问题。"))
     for initiative in c["problem_initiatives"]:
-        _heading(doc, f"{initiative['label']}{initiative['title']}", 3)
+        _heading(doc, initiative["title"], 3)
         for n, problem in enumerate(initiative["problems"], 1):
             units = "、".join(problem["units"][:5])
             if len(problem["units"]) > 5:
