@@ -360,7 +360,7 @@ def _annex_measurement(rows):
             baseline = f"{baseline}，{r['baseline_source']}"
         elif not r.get("needs_baseline"):
             baseline = _("不需要")
-        if r.get("baseline_demo"):
+        if r.get("baseline_demo") and "演示" not in baseline:  # the plan's data word, not interface text
             baseline += _("【演示数据】")
         result.append(
             {
