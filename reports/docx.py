@@ -212,7 +212,7 @@ def _document(snapshot, c) -> bytes:
         _paragraph(doc, f"{office['addressee']}：", indent=False)
     for section in c["sections"]:
         _heading(doc, f"{section['number']}、{section['title']}")
-        writer = SECTIONS.get(section["id"])
+        writer = (SECTIONS if c["evaluation"] else BRIEF_SECTIONS.get(c["kind"], {})).get(section["id"])
         if writer is not None:
             writer(doc, snapshot, c)
     _paragraph(doc, snapshot["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
@@ -709,12 +709,13 @@ def _problems(doc, snapshot, c):
         )
     else:
         _paragraph(doc, _("全部目标指标均已实现或暂无数据。") if final else _("没有进度滞后的目标指标。"))
-    _heading(doc, _("（三）省纲要办意见"), 2)
-    _office_text(doc, c["office"].get("problems"), _("（征求意见稿：省纲要办对存在问题的分析待填写。）"))
+    if c["evaluation"]:
+        _heading(doc, _("（三）省纲要办意见"), 2)
+        _office_text(doc, c["office"].get("problems"), _("（征求意见稿：省纲要办对存在问题的分析待填写。）"))
 
 
 def _next(doc, snapshot, c):
-    if c["next_by_owner"]:
+    if c["evaluation"] and c["next_by_owner"]:
         _heading(doc, _("（一）针对滞后指标的工作"), 2)
         _paragraph(
             doc,
@@ -732,7 +733,10 @@ def _next(doc, snapshot, c):
                 + "。",
             )
         _heading(doc, _("（二）省纲要办工作安排"), 2)
-    _office_text(doc, snapshot.get("next_steps"), _("（征求意见稿：省纲要办的下一步工作安排待填写。）"))
+    if c["draft"] or snapshot.get("next_steps"):
+        _office_text(doc, snapshot.get("next_steps"), _("（征求意见稿：省纲要办的下一步工作安排待填写。）"))
+    else:
+        _paragraph(doc, _("（省纲要办尚未填写下一步工作安排。）"))
 
 
 # ---------------------------------------------------------------- annexes (landscape pages)
@@ -883,4 +887,54 @@ SECTIONS = {
     "units": _unit_summary,
     "problems": _problems,
     "next": _next,
+}
+
+
+def _baselines(doc, snapshot, c):
+    _table(
+        doc,
+        [_("编号"), _("目标指标"), _("所属任务"), _("基期值"), _("目标值"), _("目标年份"), _("负责单位")],
+        [
+            [
+                r["code"],
+                r["name"],
+                r["initiative_title"],
+                r["texts"]["baseline"],
+                r["bound_text"] + (_("（每年）") if r["time_scope"] == "per_year" else ""),
+                r["deadline_year"],
+                r["owner"],
+            ]
+            for r in c["rows"]
+        ],
+        c,
+        _("目标指标及基期值"),
+    )
+
+
+def _unit_tasks(doc, snapshot, c):
+    tasks = c["unit_tasks"]
+    if not tasks:
+        return
+    _table(
+        doc,
+        [_("单位"), _("牵头任务"), _("参与任务（责任单位）")],
+        [
+            [u["name"], "、".join(u["leads"]) or "—", "、".join(u["responsibles"]) or "—"]
+            for u in tasks["assigned"]
+        ],
+        c,
+        _("各单位任务分解"),
+    )
+
+
+# The 2021 mobilisation report and the quarterly brief: the parts they share with the evaluations.
+BRIEF_SECTIONS = {
+    "mobilisation": {"targets": _baselines, "units": _unit_tasks, "overview": _overview, "next": _next},
+    "quarterly": {
+        "overview": _overview,
+        "targets": _targets,
+        "tasks": _initiatives,
+        "problems": _problems,
+        "next": _next,
+    },
 }
