@@ -109,15 +109,16 @@ def _table(doc, header, rows, c=None, caption=None):
     table = doc.add_table(rows=0, cols=len(header))
     table.style = "Table Grid"
     head_style, body_style = _table_styles(doc)
+    widths = _column_widths(doc, header, rows)
 
     def row_xml(cells, style, head=False):
         props = "<w:trPr><w:tblHeader/></w:trPr>" if head else ""
         return (
             f"<w:tr>{props}"
             + "".join(
-                f'<w:tc><w:tcPr><w:tcW w:w="0" w:type="auto"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="{style}"/>'
+                f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="{style}"/>'
                 f'</w:pPr><w:r><w:t xml:space="preserve">{escape(str(text))}</w:t></w:r></w:p></w:tc>'
-                for text in cells
+                for text, width in zip(cells, widths, strict=True)
             )
             + "</w:tr>"
         )
@@ -130,7 +131,34 @@ def _table(doc, header, rows, c=None, caption=None):
     )
     for tr in list(parse_xml(xml)):
         table._tbl.append(tr)
+    for grid_col, width in zip(table._tbl.tblGrid.iterchildren(), widths, strict=True):
+        grid_col.set(qn("w:w"), str(width))
+    # the full width of the text, as the PDF's tables, columns shared by their contents' length
+    width = table._tbl.tblPr.find(qn("w:tblW"))
+    if width is None:
+        width = parse_xml(f"<w:tblW {nsdecls('w')}/>")
+        table._tbl.tblPr.append(width)
+    width.set(qn("w:w"), str(sum(widths)))
+    width.set(qn("w:type"), "dxa")
     return table
+
+
+def _text_width(text):
+    """A text's width in Chinese characters (a Latin letter or digit is about half of one)."""
+    return sum(0.55 if ord(ch) < 0x2E80 else 1 for ch in str(text))
+
+
+def _column_widths(doc, header, rows):
+    """Column widths in twentieths of a point: the text width shared by each column's longest
+    text (a code column stays narrow, a name column gets room), at least two characters."""
+    section = doc.sections[-1]
+    total = int((section.page_width - section.left_margin - section.right_margin) / 635)  # EMU → twips
+    weights = []
+    for index, head in enumerate(header):
+        longest = max([_text_width(row[index]) for row in rows] + [_text_width(head) / 2, 3.5])
+        weights.append(min(longest, 16) + 1)
+    widths = [total * w // sum(weights) for w in weights]
+    return widths
 
 
 def _table_styles(doc):
