@@ -440,7 +440,7 @@ def _targets(doc, snapshot, c):
                 "实线为各报送期实际完成值，虚线为序时进度目标值，红线为目标值；里程碑类指标只判定完成与否，见上表。"
             ),
             size=10.5,
-        )
+        ).paragraph_format.keep_with_next = True
         for pair in c["trend_rows"]:
             paragraph = doc.add_paragraph()
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
