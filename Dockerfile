@@ -34,6 +34,7 @@ RUN apt-get update \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
         libharfbuzz-subset0 \
+        libcairo2 \
         fonts-noto-cjk \
         shared-mime-info \
         postgresql-client \

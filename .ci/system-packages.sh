@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the portal needs at run time (WeasyPrint: pango, harfbuzz-subset, CJK fonts).
+# Debian packages the portal needs at run time (WeasyPrint: pango, harfbuzz-subset, CJK fonts;
+# CairoSVG for the charts in Word reports: cairo).
 # With --test-tools, also what the tests need (pdffonts/pdftotext, Chromium for browser tests,
 # slapd and ldap-utils for the LDAP log-in tests: tests/test_ldap.py starts its own slapd).
 # npm for axe-core: the accessibility test's checker, installed into the git-ignored var/axe and
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AXE_VERSION=4.14.1  # the same pin as tests/browser/test_accessibility.py
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk libcairo2)  # libcairo2: CairoSVG, the Word reports' charts
 if [[ "${1:-}" == "--test-tools" ]]; then
   packages+=(poppler-utils chromium slapd ldap-utils nodejs)
 fi

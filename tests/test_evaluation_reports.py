@@ -3,6 +3,8 @@ text beside what the data says, drafts marked 征求意见稿 on every page, fin
 placeholders, the cover as the office issues it."""
 
 import datetime
+import itertools
+import re
 
 import pytest
 
@@ -172,3 +174,174 @@ def test_a_report_for_a_cut_off_without_approved_data_is_refused_in_chinese(data
     with pytest.raises(ValidationError):
         request_report(plan, kind=ReportKind.FINAL, cutoff=FINAL_CUTOFF)
     assert not ReportRun.objects.exists()
+
+
+# ---------------------------------------------------------------- the 2023 and 2025 reports, read back
+
+UNIT_WORDS = ("万人次", "人次", "元/人", "万元", "元", "%", "个", "项", "名", "家")
+
+
+def _final_run(kind):
+    cutoff = {ReportKind.MIDTERM: datetime.date(2023, 12, 31), ReportKind.FINAL: FINAL_CUTOFF}[kind]
+    return make(
+        kind=kind, cutoff=cutoff, office={**OFFICE, "final": True}, next_steps="持续推进科普经费落实。"
+    )
+
+
+def _context(run):
+    from django.utils import translation
+
+    from reports.documents import pdf
+
+    with translation.override("zh-hans"):
+        return pdf.report_context(run.snapshot)
+
+
+def _between(text, start, end):
+    """The text of a section: from its heading in the body (the second time it appears, after the
+    contents page) to the next heading."""
+    first = text.index(start)
+    begin = text.index(start, first + len(start))
+    return text[begin : text.index(end, begin)]
+
+
+def _captions(text, label):
+    return [int(n) for n in re.findall(rf"^\f?{label}(\d+)\s", text, re.M)]
+
+
+@pytest.mark.parametrize("kind", [ReportKind.MIDTERM, ReportKind.FINAL])
+def test_the_final_pdf_has_every_heading_target_member_unit_and_no_placeholder(dataset, kind):  # noqa: F811
+    from units.models import Unit
+
+    run = _final_run(kind)
+    c = _context(run)
+    raw = pdf_text(file_path(run))
+    text = squeeze(raw)
+    headings = [f"{s['number']}、{s['title']}" for s in c["sections"]]
+    for heading in headings + [f"附件{a['number']}{a['title']}" for a in c["annexes"]]:
+        assert text.count(heading) >= 2, heading  # in the contents and in the body
+    for sub in (
+        "（一）评估依据",
+        "（二）评估方法",
+        "（三）数据来源与报送情况",
+        "（一）科普经费投入",
+        "（一）针对滞后指标的工作",
+    ):
+        assert sub in text, sub
+    for row in c["rows"]:
+        assert row["name"] in text and squeeze(row["bound_text"]) in text, row["code"]
+        assert squeeze(row["texts"]["actual"]) in text, (row["code"], row["texts"]["actual"])
+    # annex 2: each target's plan phrase, rule and data source
+    annex = _between(text, "附件2目标指标评估口径与数据来源", "附件3")
+    for target in Target.objects.all():
+        assert squeeze(target.phrase or target.bound_text) in annex, target.code
+    assert "增量累计" in annex and "现值" in annex and "报送" in annex
+    # every member unit in the per-unit section and in the member annex
+    units = _between(text, headings[-3], headings[-2])  # 各成员单位任务… up to 存在的问题
+    members = _between(text, "附件3成员单位及任务分工", "附件4")
+    for unit in Unit.objects.office_members():
+        assert unit.short_name in units and unit.short_name in members, unit.short_name
+    assert "省教育厅提升行动1青少年科学素质提升行动" in members  # its lead, then what it takes part in
+    # a final carries no placeholder text anywhere
+    for placeholder in ("待填写", "尚未填写", "征求意见稿"):
+        assert placeholder not in text, placeholder
+    # figures and tables numbered 1, 2, 3 … in order
+    figures, tables = _captions(raw, "图"), _captions(raw, "表")
+    assert figures == list(range(1, len(figures) + 1)) and len(figures) >= 3
+    assert tables == list(range(1, len(tables) + 1)) and len(tables) >= 10
+    # milestone targets are marks in a table, not line charts
+    milestones = [r["code"] for r in c["rows"] if r["combine"] == "milestone"]
+    assert milestones and "里程碑类目标指标完成情况" in text
+    assert not {t["code"] for t in c["trend_charts"]} & set(milestones)
+    # a number is never split from its unit at the end of a line
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    for line, following in itertools.pairwise(lines):
+        if re.search(r"\d$", line):
+            assert not following.startswith(UNIT_WORDS), (line, following)
+
+
+def test_numbers_and_units_are_kept_together_outside_markup_and_charts():
+    from reports.documents.pdf import keep_numbers_with_units
+
+    snapshot = {"targets": [{"unit": "家电视台"}, {"unit": "个县（市、区）"}]}
+    html = (
+        "<head><title>50万人次</title></head><body><p>培训50万人次以上，人均2.2元/人，3家电视台，"
+        '12个县（市、区）</p><svg><text>2.2元</text></svg><p class="T12">T12 达到72.5%</p></body>'
+    )
+    out = keep_numbers_with_units(html, snapshot)
+    for kept in ("50万人次", "2.2元/人", "3家电视台", "12个县", "72.5%"):
+        assert f'<span class="nb">{kept}</span>' in out, kept
+    assert "<title>50万人次</title>" in out and "<text>2.2元</text>" in out  # head and charts untouched
+    assert 'class="T12"' in out and "T12 达到" in out  # a code is not a number
+
+
+@pytest.mark.parametrize("kind", [ReportKind.MIDTERM, ReportKind.FINAL])
+def test_the_word_file_has_the_pdfs_headings_numbered_tables_charts_and_chinese_fonts(dataset, kind):  # noqa: F811
+    import io
+    import time
+
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    from reports.documents.docx import build_docx
+    from units.models import Unit
+
+    run = _final_run(kind)
+    c = _context(run)
+    started = time.monotonic()
+    data = build_docx(run.snapshot)
+    assert time.monotonic() - started < 10  # ≤ 3 s on the demo data; generous on a loaded test box
+    doc = Document(io.BytesIO(data))
+    pdf_raw = pdf_text(file_path(run))
+    pdf_squeezed = squeeze(pdf_raw)
+    paragraphs = [p.text for p in doc.paragraphs]
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    for s in c["sections"]:
+        assert f"{s['number']}、{s['title']}" in headings, s["title"]
+    for a in c["annexes"]:
+        assert f"附件{a['number']}　{a['title']}" in headings, a["title"]
+    for heading in headings:  # every Word heading is a heading of the PDF
+        assert squeeze(heading) in pdf_squeezed, heading
+    # the same numbered captions, in the same order, as the PDF
+    captions = [t for t in paragraphs if re.match(r"^[表图]\d+　", t)]
+    pdf_captions = re.findall(r"^\f?([表图]\d+)\s", pdf_raw, re.M)
+    assert [t.split("　")[0] for t in captions] == pdf_captions
+    for caption in captions:
+        assert squeeze(caption) in pdf_squeezed, caption
+    # charts as pictures: one per figure, and two per row of the trend figure
+    figures = sum(1 for t in captions if t.startswith("图"))
+    pictures = doc.inline_shapes
+    assert len(pictures) == figures - (1 if c["trend_charts"] else 0) + len(c["trend_charts"])
+    blobs = [
+        doc.part.related_parts[p._inline.graphic.graphicData.pic.blipFill.blip.embed].blob for p in pictures
+    ]
+    assert all(blob.startswith(b"\x89PNG") and len(blob) > 300 for blob in blobs)
+    # tables: every target with its phrase and value, every member unit with its assignments
+    cells = "\n".join(cell.text for table in doc.tables for row in table.rows for cell in row.cells)
+    for row in c["rows"]:
+        assert row["name"] in cells and row["bound_text"] in cells and row["texts"]["actual"] in cells
+    member_table = next(t for t in doc.tables if t.rows[0].cells[0].text == "成员单位")
+    names = [r.cells[0].text for r in member_table.rows[1:]]
+    assert names == [u["name"] for u in c["member_assignments"]]
+    assert set(names) == set(Unit.objects.office_members().values_list("short_name", flat=True))
+    assert len(doc.tables) == len([t for t in captions if t.startswith("表")])
+
+    # fonts: named for East Asian text on the styles and on every run, no theme font left
+    def east_asia(rpr):
+        fonts = rpr.rFonts
+        assert fonts.get(qn("w:asciiTheme")) is None and fonts.get(qn("w:eastAsiaTheme")) is None
+        return fonts.get(qn("w:eastAsia"))
+
+    assert east_asia(doc.styles["Normal"].element.rPr) == "仿宋_GB2312"
+    assert east_asia(doc.styles["Heading 1"].element.rPr) == "黑体"
+    assert east_asia(doc.styles["Heading 2"].element.rPr) == "楷体_GB2312"
+    for paragraph in doc.paragraphs:
+        for r in [r for r in paragraph.runs if r.text]:  # (a picture's run has no text)
+            expected = {"Heading 1": "黑体", "Heading 2": "楷体_GB2312"}.get(paragraph.style.name)
+            name = east_asia(r._element.rPr)
+            assert name in ("仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"), paragraph.text
+            assert expected is None or name == expected, paragraph.text
+    # a final: no placeholder anywhere
+    everything = "\n".join(paragraphs) + cells
+    for placeholder in ("待填写", "尚未填写", "征求意见稿"):
+        assert placeholder not in everything

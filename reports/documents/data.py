@@ -190,8 +190,10 @@ def build_snapshot(
     snapshot["counts"] = _counts(shown)
     if kind != ReportKind.MOBILISATION:
         snapshot["funding"] = _funding(plan, as_of, data, periods)
-    if kind in (ReportKind.MOBILISATION, ReportKind.FINAL):
-        snapshot["unit_tasks"] = _unit_tasks(structure, as_of, detailed=kind == ReportKind.FINAL)
+    if kind != ReportKind.QUARTERLY:  # the evaluations' per-unit section and member annex need it
+        snapshot["unit_tasks"] = _unit_tasks(
+            structure, as_of, detailed=kind in (ReportKind.MIDTERM, ReportKind.FINAL)
+        )
     milestone_year = {ReportKind.MIDTERM: 2023, ReportKind.FINAL: 2025}.get(kind)
     if milestone_year is not None:
         snapshot["self_assessments"] = _self_assessments(plan, kind)

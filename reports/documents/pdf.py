@@ -14,6 +14,7 @@ without one WeasyPrint would quietly draw empty boxes, so the run fails with a c
 
 import datetime
 import logging
+import re
 import subprocess
 from collections import Counter
 from decimal import Decimal
@@ -114,7 +115,51 @@ def previous_version(run):
 def render_html(snapshot: dict) -> str:
     """The report's HTML from a stored snapshot alone (always in Chinese, the report's language)."""
     with translation.override("zh-hans"):
-        return render_to_string(TEMPLATE, report_context(snapshot))
+        return keep_numbers_with_units(render_to_string(TEMPLATE, report_context(snapshot)), snapshot)
+
+
+# Units a number is never split from (the targets' own units are added per report): 50万人次,
+# 2.2元/人, 72.2%, 3家电视台, 2025年.
+UNITS = (
+    "元/人",
+    "万元",
+    "万人",
+    "人次",
+    "元",
+    "%",
+    "个",
+    "项",
+    "份",
+    "条",
+    "名",
+    "家",
+    "人",
+    "年",
+    "月",
+    "日",
+)
+_MARKUP = re.compile(r"(<style.*?</style>|<svg.*?</svg>|<[^>]*>)", re.S)
+
+
+def _number_pattern(snapshot):
+    units = set(UNITS) | {t["unit"] for t in snapshot.get("targets", []) if t.get("unit")}
+    # the targets' units written as words: 个县（市、区） keeps only 个县 with its number
+    units = {re.split(r"[（(]", u)[0] for u in units if u}
+    alternatives = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    return re.compile(rf"(?<![0-9A-Za-z.])\d[\d,]*(?:\.\d+)?\s?(?:万|亿)?(?:{alternatives})")
+
+
+def keep_numbers_with_units(html, snapshot):
+    """Wrap each number and its unit in the body's text in a no-break span (``.nb``): a line may
+    break before 50万人次 or after it, never inside it (styles, charts and tags untouched)."""
+    head, found, body = html.partition("<body")
+    if not found:
+        return html
+    pattern = _number_pattern(snapshot)
+    parts = _MARKUP.split(body)
+    for index in range(0, len(parts), 2):  # even parts are text between tags
+        parts[index] = pattern.sub(lambda m: f'<span class="nb">{m.group(0)}</span>', parts[index])
+    return head + found + "".join(parts)
 
 
 def html_to_pdf(html: str) -> tuple[bytes, int]:
@@ -260,9 +305,14 @@ def _trend_charts(snapshot, rows):
     result = []
     for r in rows:
         series = r["series"]
-        if not series or r["per_region"] or not any(v is not None for v in series["a"]):
+        if (
+            not series
+            or r["per_region"]
+            or r["combine"] == "milestone"  # done or not: a mark in the milestone table
+            or not any(v is not None for v in series["a"])
+        ):
             continue
-        milestone = r["combine"] == "milestone"
+        milestone = False
         result.append(
             charts.line_chart(
                 series["a"],
@@ -286,6 +336,78 @@ def _trend_charts(snapshot, rows):
         )
         result[-1] = {"code": r["code"], "name": r["name"], "svg": result[-1], "cls_label": r["cls_label"]}
     return result
+
+
+def trend_rows(charts_, per_row=2):
+    """The trend charts two by two: a row is never split across pages."""
+    return [charts_[i : i + per_row] for i in range(0, len(charts_), per_row)]
+
+
+def _milestones(rows, final):
+    """The milestone targets (done or not, 建设…平台, 每年组织开展…) as marks, not line charts."""
+    result = []
+    for r in rows:
+        if r["combine"] != "milestone":
+            continue
+        done = r["status"] == "achieved"
+        per_year = r["time_scope"] == "per_year"
+        result.append(
+            {
+                **r,
+                "done": done,
+                "mark": "√" if done else "×" if (final or per_year or r["status"] == "far_behind") else "…",
+                "done_text": (r["texts"]["years"] if per_year and r["texts"]["years"] != "—" else None)
+                or (_("已完成") if done else _("未完成") if final else _("尚未完成")),
+            }
+        )
+    return result
+
+
+def _annex_measurement(rows):
+    """附件: how each target is measured and where its figures come from: the plan's phrase, the
+    rule (``reports.evaluation``, as on /evaluation-rules/), the baseline with its source, the
+    data source and the owning unit."""
+    from reports.rollup.evaluation import _rule_sentence
+
+    result = []
+    for r in rows:
+        baseline = r["texts"]["baseline"]
+        if r["baseline"] is not None and r.get("baseline_source"):
+            baseline = f"{baseline}，{r['baseline_source']}"
+        elif not r.get("needs_baseline"):
+            baseline = _("不需要")
+        if r.get("baseline_demo") and "演示" not in baseline:  # the plan's data word, not interface text
+            baseline += _("【演示数据】")
+        result.append(
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "phrase": r.get("phrase") or r["bound_text"],
+                "rule": _rule_sentence(as_target(r)),
+                "baseline": baseline,
+                "source": r["source"],
+                "owner": r["owner"],
+            }
+        )
+    return result
+
+
+def _member_assignments(snapshot):
+    """附件: each member unit of the office and the initiatives it leads or takes part in."""
+    tasks = {u["name"]: u for u in snapshot.get("unit_tasks") or []}
+    rows = []
+    for u in snapshot["compliance"]:
+        if not u["member"]:
+            continue
+        task = tasks.get(u["name"]) or {}
+        rows.append(
+            {
+                "name": u["name"],
+                "leads": task.get("leads") or [],
+                "responsibles": task.get("responsibles") or [],
+            }
+        )
+    return rows
 
 
 def _completion_chart(rows):
@@ -559,8 +681,13 @@ def layout(kind):
         ("support", _("保障措施落实情况"), "support"),
         ("self", _("各成员单位自评情况"), "self_assessments"),
     ]
-    if kind == ReportKind.FINAL:
-        sections.append(("units", _("各成员单位任务完成情况"), "unit_summary"))
+    sections.append(
+        (
+            "units",
+            _("各成员单位任务完成情况") if kind == ReportKind.FINAL else _("各成员单位任务推进情况"),
+            "unit_summary",
+        )
+    )
     return [*sections, ("problems", _("存在的问题"), "problems"), ("next", _("下一步工作"), "next_steps")]
 
 
@@ -568,6 +695,8 @@ def annexes(kind):
     if kind in (ReportKind.MIDTERM, ReportKind.FINAL):
         return [
             ("annex-targets", _("目标指标完成情况一览表"), "annex_targets"),
+            ("annex-measurement", _("目标指标评估口径与数据来源"), "annex_measurement"),
+            ("annex-members", _("成员单位及任务分工"), "annex_members"),
             ("annex-compliance", _("各单位季度报送情况表"), "annex_compliance"),
         ]
     return []
@@ -716,6 +845,7 @@ def report_context(snapshot: dict) -> dict:
     ]
     initiatives = _initiatives(snapshot, rows)
     as_of = snapshot["as_of"]
+    trends = _trend_charts(snapshot, rows) if kind in (ReportKind.MIDTERM, ReportKind.FINAL) else []
     return {
         "s": snapshot,
         "kind": kind,
@@ -743,9 +873,13 @@ def report_context(snapshot: dict) -> dict:
         ),
         "cover_lines": cover_lines(snapshot["plan"]["name"]),
         "completion_chart": _completion_chart(rows),
-        "trend_charts": _trend_charts(snapshot, rows)
-        if kind in (ReportKind.MIDTERM, ReportKind.FINAL)
-        else [],
+        "trend_charts": trends,
+        "trend_rows": trend_rows(trends),
+        "milestones": _milestones(rows, final),
+        "annex_measurement": _annex_measurement(rows),
+        "member_assignments": _member_assignments(snapshot),
+        "figure_css": css_string(_("图")),
+        "table_css": css_string(_("表")),
         "compliance": compliance,
         "overview": _overview(snapshot, compliance, summary, rows),
         "actions": [i for i in initiatives if i["is_action"]],
