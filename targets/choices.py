@@ -73,6 +73,7 @@ UNIT_NAMES = {
     "部": pgettext_lazy("unit of measure", "部"),
     "家电视台": pgettext_lazy("unit of measure", "家电视台"),
     "万元": pgettext_lazy("unit of measure", "万元"),
+    "元": pgettext_lazy("unit of measure", "元"),  # English writes 万元 amounts in yuan
 }
 
 

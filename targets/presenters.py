@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from portal.numbers import number_text, percent_text, plain, to_decimal, wan_text
+from portal.numbers import TEN_THOUSAND, number_text, percent_text, plain, to_decimal, wan_text
 from targets.choices import Bound, Combine, ProgressStatus, unit_label
 
 WHOLE_KINDS = ("count", "persons", "person_times")
@@ -39,8 +39,13 @@ def uses_wan(target):
     )
 
 
+def _in_yuan(unit) -> bool:
+    """English has no 万: an amount the plan counts in 万元 is written in yuan (250,000 yuan)."""
+    return unit == "万元" and not (get_language() or "zh-hans").startswith("zh")
+
+
 def _with_unit(text, unit):
-    label = unit_label(unit) or ""
+    label = unit_label("元" if _in_yuan(unit) else unit) or ""
     if not label:
         return text
     # Chinese units follow the number directly (50万人次, 10%); English words need a space.
@@ -55,6 +60,8 @@ def number_of(target, value):
         return "—"
     if uses_wan(target) and abs(number) >= WAN_FROM:
         return wan_text(number, 2)
+    if _in_yuan(target.unit):
+        return number_text(number * TEN_THOUSAND, 0)
     return number_text(number, 0 if is_whole(target) else 2)
 
 
@@ -69,6 +76,8 @@ def exact_text(target, value):
     """The stored value with its unit, unrounded (shown on hover beside a rounded count)."""
     if value is None:
         return "—"
+    if _in_yuan(target.unit):
+        return _with_unit(number_text(to_decimal(value) * TEN_THOUSAND, 0), target.unit)
     return _with_unit(number_text(value, 4), target.unit)
 
 

@@ -262,3 +262,17 @@ def test_the_settings_forms_name_targets_and_regions_by_language():
     with translation.override("zh-hans"):
         labels = [str(label) for _, label in WaypointForm(plan=plan).fields["target"].choices]
         assert f"T01 {t01.name}" in labels
+
+
+def test_amounts_the_plan_counts_in_wan_yuan_are_written_in_yuan_in_english():
+    """English has no 万: T33's county floor 25万元 reads "250,000 yuan", never "25 10,000 yuan";
+    Chinese keeps the plan's 25万元."""
+    from targets.presenters import amount_text, rule_bound_text
+
+    target = Target.objects.get(code="T33")
+    assert target.unit == "万元"
+    with translation.override("en"):
+        assert amount_text(target, D("25")) == "250,000 yuan"
+        assert "10,000 yuan" not in rule_bound_text(target)
+    with translation.override("zh-hans"):
+        assert amount_text(target, D("25")) == "25万元"
