@@ -149,16 +149,26 @@ def _text_width(text):
 
 
 def _column_widths(doc, header, rows):
-    """Column widths in twentieths of a point: the text width shared by each column's longest
-    text (a code column stays narrow, a name column gets room), at least two characters."""
+    """Column widths in twentieths of a point, filling the text width. A column of short texts
+    (codes, numbers, percentages, status words: at most six characters) gets the width its
+    longest text needs, so T01 or 120% never wraps, whatever font Word or WPS substitutes; the
+    other columns share the rest by their longest text (a name column gets room)."""
     section = doc.sections[-1]
     total = int((section.page_width - section.left_margin - section.right_margin) / 635)  # EMU → twips
-    weights = []
+    char, pad = 210, 230  # a 10.5 pt Chinese character; a cell's left and right margins
+    fixed, weights = {}, {}
     for index, head in enumerate(header):
-        longest = max([_text_width(row[index]) for row in rows] + [_text_width(head) / 2, 3.5])
-        weights.append(min(longest, 16) + 1)
-    widths = [total * w // sum(weights) for w in weights]
-    return widths
+        longest = max([_text_width(row[index]) for row in rows] + [0])
+        if longest <= 6:
+            fixed[index] = int(max(longest, min(_text_width(head), 4), 1.5) * char * 1.15) + pad
+        else:
+            weights[index] = min(longest, 16) + 1
+    rest = total - sum(fixed.values())
+    if not weights or rest < len(weights) * 4 * char:  # all short, or too many: share by length
+        weights = {i: min(max([_text_width(r[i]) for r in rows] + [3.5]), 16) + 1 for i in range(len(header))}
+        fixed, rest = {}, total
+    share = sum(weights.values())
+    return [fixed[i] if i in fixed else rest * weights[i] // share for i in range(len(header))]
 
 
 def _table_styles(doc):
