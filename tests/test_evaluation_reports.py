@@ -345,3 +345,36 @@ def test_the_word_file_has_the_pdfs_headings_numbered_tables_charts_and_chinese_
     everything = "\n".join(paragraphs) + cells
     for placeholder in ("待填写", "尚未填写", "征求意见稿"):
         assert placeholder not in everything
+
+
+def test_a_per_year_milestone_met_every_year_so_far_is_ticked_and_a_missed_year_is_crossed():
+    """每年组织开展… judged 正常 at the mid-term with 2/2 years met shows √, not ×; 1/2 shows ×."""
+    from reports.documents.pdf import _milestones
+
+    base = {"combine": "milestone", "time_scope": "per_year", "texts": {"years": "2/2 年达标"}}
+    met = _milestones([{**base, "status": "on_track", "years_met": 2, "years_judged": 2}], final=False)[0]
+    assert (met["mark"], met["done"]) == ("√", True)
+    missed = {**base, "status": "behind", "years_met": 1, "years_judged": 2, "texts": {"years": "1/2 年达标"}}
+    assert _milestones([missed], final=False)[0]["mark"] == "×"
+    not_yet = {**base, "status": "no_data", "years_met": 0, "years_judged": 0, "texts": {"years": "—"}}
+    assert _milestones([not_yet], final=False)[0]["mark"] == "…"
+
+
+def _context_of(snapshot):
+    from django.utils import translation
+
+    from reports.documents import pdf
+
+    with translation.override("zh-hans"):
+        return pdf.report_context(snapshot)
+
+
+def test_the_measurement_annex_states_each_targets_ceiling_as_the_rules_page_does(dataset):  # noqa: F811
+    from reports.documents.data import build_snapshot
+
+    snapshot = build_snapshot(plan=current_plan(), kind="final", cutoff=FINAL_CUTOFF, office={})
+    rows = {r["code"]: r for r in _context_of(snapshot)["annex_measurement"]}
+    capped = Target.objects.exclude(ceiling=None)
+    assert capped.exists()
+    for target in capped:
+        assert "上限" in rows[target.code]["rule"], (target.code, rows[target.code]["rule"])

@@ -211,9 +211,35 @@ def test_a_pick_that_no_longer_exists_or_is_not_approved_is_refused(client, offi
     )
     page = client.get(MIDTERM).content.decode()
     assert "已保存的 1 条典型经验已不存在或不再是审核通过的内容" in page
+    # the lost pick is a ticked box the office can untick (not a hidden field it cannot remove)
+    assert f'name="picks" value="line:{lines.pk}" checked' in page and 'id="lost-picks"' in page
     response = post(client, MIDTERM, "final", version=1, picks=[f"line:{lines.pk}"])
     assert response.status_code == 400 and "不再是审核通过的内容" in response.content.decode()
     assert not ReportRun.objects.exists() and ReportDraft.objects.get().version == 1
+    response = post(client, MIDTERM, "save", version=1, picks=[], overall="去掉失效的典型经验后保存")
+    assert response.status_code == 302
+    assert ReportDraft.objects.get().version == 2 and ReportDraft.objects.get().picks == []
+
+
+def test_a_pick_stays_offered_when_later_lines_push_it_out_of_the_latest_and_is_frozen_in_chinese(
+    office, lines, monkeypatch
+):
+    """A picked line older than an initiative's latest ``PER_INITIATIVE`` candidates is still
+    offered and resolved; its labels are frozen in Chinese even when the office works in English."""
+    from django.utils import translation
+
+    monkeypatch.setattr(highlights, "PER_INITIATIVE", 0)  # every line is "pushed out"
+    key = f"line:{lines.pk}"
+    cutoff = datetime.date(2023, 12, 31)
+    assert key not in {
+        i["key"]
+        for g in highlights.candidates(current_plan(), ReportKind.MIDTERM, cutoff)
+        for i in g["items"]
+    }
+    with translation.override("en"):
+        found, missing = highlights.resolve(current_plan(), ReportKind.MIDTERM, cutoff, [key])
+    assert missing == [] and [f["key"] for f in found] == [key]
+    assert found[0]["source"] == "季度报送" and "季度" in found[0]["period"]
 
 
 def test_self_assessment_achievements_are_candidates_under_the_units_initiatives(office, reporter, approver):

@@ -309,6 +309,9 @@ def _targets(plan, shown, as_of, cutoff, rows):
                 "baseline_demo": target.baseline_demo,
                 "value": dec(target.value),
                 "value_max": dec(target.value_max),
+                "ceiling": dec(
+                    target.ceiling
+                ),  # the annex's rule sentence says 上限 as /evaluation-rules/ does
                 "deadline_year": target.deadline_year,
                 "baseline": baseline,
                 "baseline_year": target.baseline_year,

@@ -340,7 +340,10 @@ def _method(doc, snapshot, c):
 
 def _judgement(doc, snapshot, c):
     j = c["judgement"]
-    parts = "，".join(f"{label} {n} {_('项')}（{share}）" for label, n, share in j["by_status"])
+    parts = "，".join(
+        _("%(label)s %(n)s 项（%(share)s）") % {"label": label, "n": n, "share": share}
+        for label, n, share in j["by_status"]
+    )
     _paragraph(
         doc,
         f"{j['verdict']}。"
@@ -413,9 +416,13 @@ def _targets(doc, snapshot, c):
     if c["as_of"]:
         _paragraph(
             doc,
-            _("%(n)s 项目标指标中，") % {"n": len(c["rows"])}
-            + "，".join(f"{s['label']} {s['n']} {_('项')}" for s in c["summary"])
-            + "。",
+            _("%(n)s 项目标指标中，%(parts)s。")
+            % {
+                "n": len(c["rows"]),
+                "parts": "，".join(
+                    _("%(label)s %(n)s 项") % {"label": s["label"], "n": s["n"]} for s in c["summary"]
+                ),
+            },
         )
         _figure(doc, c, c["status_chart"], _("目标指标完成情况分类统计"), width_cm=15.5)
         if not c["quarterly"]:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reports.choices import ReportKind
+from reports.choices import ReportKind, RunStatus
 from reports.documents import highlights
 from reports.documents.services import NEXT_STEPS_MAX, check_request, office_labels, request_report
 from reports.models import ReportDraft, ReportRun
@@ -224,6 +224,7 @@ def issue(plan, kind, cutoff, *, data, picks, version, by, final) -> tuple[Repor
             number = (
                 ReportRun.objects.filter(plan=plan, kind=kind, cutoff=cutoff, final=True)
                 .exclude(pk=run.pk)
+                .exclude(status=RunStatus.FAILED)  # a final that failed to render was never issued
                 .count()
                 + 1
             )

@@ -103,7 +103,7 @@ class ReportEditorView(PolicyRequiredMixin, TemplateView):
             }
             for name in drafts.sections(self.kind)
         ]
-        groups = highlights.candidates(self.plan, self.kind, self.cutoff)
+        groups = highlights.candidates(self.plan, self.kind, self.cutoff, keep=picks)
         offered = {item["key"] for group in groups for item in group["items"]}
         runs = list(
             ReportRun.objects.filter(plan=self.plan, kind=self.kind, cutoff=self.cutoff, period=None)

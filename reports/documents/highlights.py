@@ -16,6 +16,7 @@ deleted) is refused by name.
 import re
 from collections import defaultdict
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from reports.choices import ReportKind
@@ -47,9 +48,12 @@ def window(plan, cutoff, kind):
     return report_data.narrative_window(shown, as_of, kind)
 
 
-def candidates(plan, kind, cutoff) -> list[dict]:
+def candidates(plan, kind, cutoff, keep=()) -> list[dict]:
     """[{code, label, title, items: [{key, unit, period, measure, text, source}]}] per initiative
-    in plan order (initiatives without a candidate are left out). Four queries."""
+    in plan order (initiatives without a candidate are left out). Four queries. ``keep``: keys
+    already picked, offered even beyond the latest ``PER_INITIATIVE`` lines of an initiative (a
+    pick must not drop out of the list because later forms were approved)."""
+    keep = set(keep or ())
     if kind not in (ReportKind.MIDTERM, ReportKind.FINAL):
         return []
     periods = window(plan, cutoff, kind)
@@ -80,7 +84,7 @@ def candidates(plan, kind, cutoff) -> list[dict]:
     )
     for pk, initiative_id, number, title, unit, period_id, progress in rows if periods else ():
         text = clean_text(progress)
-        if not text or len(items[initiative_id]) >= PER_INITIATIVE:
+        if not text or (len(items[initiative_id]) >= PER_INITIATIVE and f"line:{pk}" not in keep):
             continue
         items[initiative_id].append(
             {
@@ -126,11 +130,14 @@ def candidates(plan, kind, cutoff) -> list[dict]:
 
 
 def resolve(plan, kind, cutoff, keys) -> tuple[list[dict], list[str]]:
-    """(picked excerpts in plan order, each with its initiative's code; keys no longer offered)."""
+    """(picked excerpts in plan order, each with its initiative's code; keys no longer offered).
+    The texts are labelled in Chinese, the report's language, whoever asked for the report."""
     wanted = [k for k in dict.fromkeys(keys or []) if k]
     found = []
     offered = set()
-    for group in candidates(plan, kind, cutoff):
+    with translation.override("zh-hans"):
+        groups = candidates(plan, kind, cutoff, keep=wanted)
+    for group in groups:
         for item in group["items"]:
             offered.add(item["key"])
             if item["key"] in wanted:

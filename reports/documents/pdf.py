@@ -349,13 +349,20 @@ def _milestones(rows, final):
     for r in rows:
         if r["combine"] != "milestone":
             continue
-        done = r["status"] == "achieved"
         per_year = r["time_scope"] == "per_year"
+        met, judged = r.get("years_met"), r.get("years_judged")
+        if per_year and judged:
+            # every year judged so far met: √ (2/2 年达标 before the plan's end); a missed year: ×
+            done = met == judged
+            mark = "√" if done else "×"
+        else:
+            done = r["status"] == "achieved"
+            mark = "√" if done else "×" if (final or r["status"] == "far_behind") else "…"
         result.append(
             {
                 **r,
                 "done": done,
-                "mark": "√" if done else "×" if (final or per_year or r["status"] == "far_behind") else "…",
+                "mark": mark,
                 "done_text": (r["texts"]["years"] if per_year and r["texts"]["years"] != "—" else None)
                 or (_("已完成") if done else _("未完成") if final else _("尚未完成")),
             }
@@ -365,7 +372,7 @@ def _milestones(rows, final):
 
 def _annex_measurement(rows):
     """附件: how each target is measured and where its figures come from: the plan's phrase, the
-    rule (``reports.evaluation``, as on /evaluation-rules/), the baseline with its source, the
+    rule (``reports.rollup.evaluation``, as on /evaluation-rules/), the baseline with its source, the
     data source and the owning unit."""
     from reports.rollup.evaluation import _rule_sentence
 
