@@ -67,6 +67,19 @@ def _show_condition(show, status, timeliness):
     return Q()
 
 
+def filter_condition(chosen, *, unit="", status="row_status", timeliness="row_timeliness"):
+    """The filters (show, kind, search) as one ``Q`` over an annotated queryset (see
+    ``apply_filters``); an empty ``Q`` when none is chosen."""
+    condition = _show_condition(chosen["show"], status, timeliness)
+    if chosen["kind"]:
+        condition &= Q(**{f"{unit}kind": chosen["kind"]})
+    if chosen["q"]:
+        condition &= Q(**{f"{unit}name__icontains": chosen["q"]}) | Q(
+            **{f"{unit}short_name__icontains": chosen["q"]}
+        )
+    return condition
+
+
 def apply_filters(
     queryset,
     chosen,
@@ -83,13 +96,7 @@ def apply_filters(
     ``status``, ``timeliness`` and ``submitted`` name the row's status, timeliness
     (``rules.timeliness_sql``) and submission time. The chosen order comes first and ``order``
     breaks its ties, as a stable sort of the rows in ``order`` would."""
-    condition = _show_condition(chosen["show"], status, timeliness)
-    if chosen["kind"]:
-        condition &= Q(**{f"{unit}kind": chosen["kind"]})
-    if chosen["q"]:
-        condition &= Q(**{f"{unit}name__icontains": chosen["q"]}) | Q(
-            **{f"{unit}short_name__icontains": chosen["q"]}
-        )
+    condition = filter_condition(chosen, unit=unit, status=status, timeliness=timeliness)
     kept = queryset.filter(condition)
     if chosen["sort"] == "unit":
         first = (F(f"{unit}sort_order"), F(f"{unit}code"))
@@ -106,13 +113,16 @@ def apply_filters(
     return kept.order_by(*first, *order)
 
 
-def paginate(rows, params, per_page=None):
+def paginate(rows, params, per_page=None, count=None):
     """(the page of ``rows`` that ``params["page"]`` asks for, notices, the other GET parameters).
 
     A page number that is not a number gives the first page, one past the end the last page, each
     with a notice in Chinese; the third item is the query string (without ``page``) that the pager
-    links start from, so that they keep the filters, sorting and search."""
+    links start from, so that they keep the filters, sorting and search. ``count``: the number of
+    ``rows`` when the caller has counted them already (saves the paginator's count query)."""
     paginator = Paginator(rows, per_page or PER_PAGE)
+    if count is not None:
+        paginator.count = count
     notices = []
     asked = params.get("page", "")
     number = 1

@@ -136,22 +136,26 @@ def period_overview(period, today):
     return overview_rows(period, period_overview_units(period, today), today)
 
 
-def overview_counts(units):
-    """({status: n}, {timeliness: n}, n) over ``period_overview_units``, in one query."""
-    from django.db.models import Count
+def overview_counts(units, kept=None):
+    """({status: n}, {timeliness: n}, every unit, the units ``kept`` keeps) over
+    ``period_overview_units``, in one query; ``kept`` is a filter ``Q`` (none: every unit)."""
+    from django.db.models import Case, Count, Value, When
 
-    status_counts, timeliness_counts, total = {}, {}, 0
+    status_counts, timeliness_counts, total, kept_total = {}, {}, 0, 0
+    flag = Case(When(kept, then=Value(True)), default=Value(False)) if kept else Value(True)
     grouped = (
         units.prefetch_related(None)
+        .annotate(row_kept=flag)
         .order_by()
-        .values_list("row_status", "row_timeliness")
+        .values_list("row_status", "row_timeliness", "row_kept")
         .annotate(n=Count("id"))
     )
-    for status, timeliness, n in grouped:
+    for status, timeliness, is_kept, n in grouped:
         status_counts[status] = status_counts.get(status, 0) + n
         timeliness_counts[timeliness] = timeliness_counts.get(timeliness, 0) + n
         total += n
-    return status_counts, timeliness_counts, total
+        kept_total += n if is_kept else 0
+    return status_counts, timeliness_counts, total, kept_total
 
 
 def can_start(period, extension, today) -> bool:

@@ -103,11 +103,16 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
         shows = {"late": office_filters.show_choices()["late"]}
         sorts = {k: v for k, v in office_filters.sort_choices().items() if k != "status"}
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
+        condition = office_filters.filter_condition(chosen, unit="unit__")
+        counts = queue.order_by().aggregate(
+            total=Count("pk"), kept=Count("pk", filter=condition) if condition else Count("pk")
+        )
         page, page_notices, page_query = office_filters.paginate(
             office_filters.apply_filters(
                 queue, chosen, unit="unit__", submitted="submitted_at", order=("submitted_at", "pk")
             ),
             self.request.GET,
+            count=counts["kept"],
         )
         extensions = {
             (e.period_id, e.unit_id): e
@@ -134,7 +139,7 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
             queue=page.object_list,
             page_obj=page,
             page_query=page_query,
-            total=queue.count(),
+            total=counts["total"],
             now=timezone.now(),
             self_assessments=SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
             .select_related("unit", "round", "submitted_by")
@@ -192,16 +197,19 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
         units = selectors.period_overview_units(period, today)
         shows, sorts = office_filters.show_choices(), office_filters.sort_choices()
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
+        # the chips count every unit of the period, whatever the filters and the page show
+        status_counts, timeliness_counts, total, kept = selectors.overview_counts(
+            units, office_filters.filter_condition(chosen)
+        )
         page, page_notices, page_query = office_filters.paginate(
             office_filters.apply_filters(units, chosen, order=("sort_order", "code")),
             _without(self.request.GET, EXTENSION_FIELDS),
+            count=kept,
         )
         rows = selectors.overview_rows(period, page.object_list, today)
         page.object_list = rows
         for row in rows:
             row["remindable"] = row["status"] in office_filters.UNREPORTED
-        # the chips count every unit of the period, whatever the filters and the page show
-        status_counts, timeliness_counts, total = selectors.overview_counts(units)
         return super().get_context_data(
             period=period,
             rows=rows,
