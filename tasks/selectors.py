@@ -67,11 +67,10 @@ def period_overview_units(period, today):
     未填报), ``row_deadline`` (``rules.deadline_sql``), ``row_timeliness`` (``rules.timeliness_sql``)
     and ``row_submitted_at``, in unit order: the office filters, sorts, counts and pages it in the
     database (``office_filters``); ``overview_rows`` builds the rows of the page shown."""
-    from django.db.models import F, FilteredRelation, Prefetch, Value
+    from django.db.models import F, FilteredRelation, Value
     from django.db.models.functions import Coalesce
 
     from tasks.choices import SubmissionStatus
-    from tasks.models import DeadlineExtension, Submission
 
     return (
         Unit.objects.active()
@@ -89,34 +88,42 @@ def period_overview_units(period, today):
                 F("period_submission__first_submitted_at"), F("row_deadline"), today
             )
         )
-        .prefetch_related(
-            # only what the overview shows: the page's forms and extensions, two small queries
-            Prefetch(
-                "submissions",
-                queryset=Submission.objects.filter(period=period).only(
-                    "id", "unit_id", "period_id", "status", "submitted_at", "first_submitted_at"
-                ),
-                to_attr="period_submissions",
-            ),
-            Prefetch(
-                "extensions",
-                queryset=DeadlineExtension.objects.filter(period=period),
-                to_attr="period_extensions",
-            ),
+        .annotate(
+            # only what the overview shows of the unit's form and extension: no more queries
+            **{f"row_submission_{name}": F(f"period_submission__{name}") for name in _SUBMISSION_SHOWN},
+            **{f"row_extension_{name}": F(f"period_extension__{name}") for name in _EXTENSION_SHOWN},
         )
         .order_by("sort_order", "code")
     )
+
+
+_SUBMISSION_SHOWN = ("id", "status", "submitted_at", "first_submitted_at")
+_EXTENSION_SHOWN = ("id", "deadline", "reason")
+
+
+def _loaded(model, db, values):
+    """An instance of ``model`` with only ``values`` ({attname: value}) loaded, as ``.only()``
+    gives it (any other field is read from the database when used)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
 
 
 def overview_rows(period, units, today):
     """The period overview's rows of ``units`` (from ``period_overview_units``): unit, submission,
     status, deadline, extension and timeliness, by ``rules.deadline_for`` / ``rules.timeliness``."""
     from tasks.choices import SubmissionStatus
+    from tasks.models import DeadlineExtension, Submission
 
     rows = []
     for unit in units:
-        submission = unit.period_submissions[0] if unit.period_submissions else None
-        extension = unit.period_extensions[0] if unit.period_extensions else None
+        submission = extension = None
+        owner = {"unit_id": unit.pk, "period_id": period.pk}
+        if unit.row_submission_id is not None:
+            shown = {name: getattr(unit, f"row_submission_{name}") for name in _SUBMISSION_SHOWN}
+            submission = _loaded(Submission, unit._state.db, {**shown, **owner})
+        if unit.row_extension_id is not None:
+            shown = {name: getattr(unit, f"row_extension_{name}") for name in _EXTENSION_SHOWN}
+            extension = _loaded(DeadlineExtension, unit._state.db, {**shown, **owner})
         deadline = rules.deadline_for(period, extension)
         rows.append(
             {
@@ -132,7 +139,7 @@ def overview_rows(period, units, today):
 
 
 def period_overview(period, today):
-    """Every active unit's row for a period (see ``overview_rows``), in unit order, in 3 queries."""
+    """Every active unit's row for a period (see ``overview_rows``), in unit order, in 1 query."""
     return overview_rows(period, period_overview_units(period, today), today)
 
 
@@ -144,8 +151,7 @@ def overview_counts(units, kept=None):
     status_counts, timeliness_counts, total, kept_total = {}, {}, 0, 0
     flag = Case(When(kept, then=Value(True)), default=Value(False)) if kept else Value(True)
     grouped = (
-        units.prefetch_related(None)
-        .annotate(row_kept=flag)
+        units.annotate(row_kept=flag)
         .order_by()
         .values_list("row_status", "row_timeliness", "row_kept")
         .annotate(n=Count("id"))

@@ -114,26 +114,16 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
             self.request.GET,
             count=counts["kept"],
         )
-        extensions = {
-            (e.period_id, e.unit_id): e
-            for e in DeadlineExtension.objects.filter(
-                period_id__in={s.period_id for s in page.object_list},
-                unit_id__in={s.unit_id for s in page.object_list},
-            )
-        }
-        rows = []
-        for submission in page.object_list:
-            deadline = rules.deadline_for(
-                submission.period, extensions.get((submission.period_id, submission.unit_id))
-            )
-            rows.append(
-                {
-                    "unit": submission.unit,
-                    "submission": submission,
-                    "status": submission.status,
-                    "timeliness": selectors.submission_timeliness(submission, deadline, today),
-                }
-            )
+        rows = [
+            {
+                "unit": submission.unit,
+                "submission": submission,
+                "status": submission.status,
+                # the unit's deadline as rules.deadline_sql gave it (the extension's, else the period's)
+                "timeliness": selectors.submission_timeliness(submission, submission.row_deadline, today),
+            }
+            for submission in page.object_list
+        ]
         page.object_list = rows
         return super().get_context_data(
             queue=page.object_list,
