@@ -3,8 +3,9 @@
 Pages, the API, Excel, the PDF reports and the selectors call these; none writes its own copy.
 The roll-up (``reports.rollup.rollups._unit_snapshots``) repeats the deadline and timeliness rules in
 SQL for speed; ``tests/test_rules.py`` checks it against these functions on random data. The office's
-paged lists filter, sort and count by the same two rules in the database: their query-expression
-form is ``deadline_sql`` / ``timeliness_sql`` below (checked the same way), used nowhere else.
+paged lists (the period overview, the review queue) filter, sort and count by the same two rules in
+the database: their query-expression form is ``deadline_sql`` / ``timeliness_sql`` below, checked
+the same way; no other code writes these rules in SQL.
 """
 
 import datetime

@@ -3,7 +3,8 @@
 The roll-up (``reports.rollup.rollups._unit_snapshots``) computes every unit's deadline and timeliness
 in SQL; here it is run on seeded random data (extensions, first submissions on both sides of
 midnight in Asia/Shanghai, "today" on and around each deadline) and every row must equal what
-``rules.deadline_for`` and ``rules.timeliness`` say.
+``rules.deadline_for`` and ``rules.timeliness`` say. The office lists' query expressions
+(``rules.deadline_sql`` / ``rules.timeliness_sql``) are checked on the same generator.
 """
 
 import datetime
