@@ -1,11 +1,13 @@
 """The office's filters, sorting and search on the period overview and the review queue.
 
 Everything comes from GET parameters (``show``, ``kind``, ``sort``, ``q``, ``page``); a value the
-page does not know is ignored and named in a notice in Chinese, never an error. The rows are the
-``selectors.period_overview`` dicts: unit, submission, status, timeliness. ``paginate`` cuts the
-kept rows into pages of ``PER_PAGE``; the pager's links keep the filters."""
+page does not know is ignored and named in a notice in Chinese, never an error. Filtering,
+sorting and paging happen in the database (``apply_filters`` on an annotated queryset, see
+``selectors.period_overview_units``): ``paginate`` cuts the kept rows into pages of ``PER_PAGE``
+and only the shown page is built in Python; the pager's links keep the filters."""
 
 from django.core.paginator import Paginator
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext as _
 
 from tasks.choices import SubmissionStatus, Timeliness
@@ -27,16 +29,6 @@ def show_choices():
 
 def sort_choices():
     return {"unit": _("按单位"), "status": _("按状态"), "submitted": _("按提交时间")}
-
-
-def _keep(row, show):
-    if show == "missing":
-        return row["timeliness"] == Timeliness.MISSING
-    if show == "late":
-        return row["timeliness"] == Timeliness.LATE
-    if show == "unreported":
-        return row["status"] in UNREPORTED
-    return True
 
 
 STATUS_ORDER = {status: i for i, status in enumerate(SubmissionStatus.values)}
@@ -65,39 +57,72 @@ def read_filters(params, sorts=None):
     return chosen, notices
 
 
-def _submitted_key(row):
-    submission = row.get("submission")
-    when = submission.submitted_at if submission is not None else None
-    # the longest waiting first; never-submitted rows last
-    return (when is None, when.timestamp() if when else 0)
+def _show_condition(show, status, timeliness):
+    if show == "missing":
+        return Q(**{timeliness: Timeliness.MISSING.value})
+    if show == "late":
+        return Q(**{timeliness: Timeliness.LATE.value})
+    if show == "unreported":
+        return Q(**{f"{status}__in": [s.value for s in UNREPORTED]})
+    return Q()
 
 
-def apply_filters(rows, chosen):
-    """The rows the filters keep, in the chosen order (the given order when none)."""
-    query = chosen["q"].casefold()
-    kept = [
-        row
-        for row in rows
-        if _keep(row, chosen["show"])
-        and (not chosen["kind"] or row["unit"].kind == chosen["kind"])
-        and (not query or query in row["unit"].name.casefold() or query in row["unit"].short_name.casefold())
-    ]
+def filter_condition(chosen, *, unit="", status="row_status", timeliness="row_timeliness"):
+    """The filters (show, kind, search) as one ``Q`` over an annotated queryset (see
+    ``apply_filters``); an empty ``Q`` when none is chosen."""
+    condition = _show_condition(chosen["show"], status, timeliness)
+    if chosen["kind"]:
+        condition &= Q(**{f"{unit}kind": chosen["kind"]})
+    if chosen["q"]:
+        condition &= Q(**{f"{unit}name__icontains": chosen["q"]}) | Q(
+            **{f"{unit}short_name__icontains": chosen["q"]}
+        )
+    return condition
+
+
+def apply_filters(
+    queryset,
+    chosen,
+    *,
+    unit="",
+    status="row_status",
+    timeliness="row_timeliness",
+    submitted="row_submitted_at",
+    order=(),
+):
+    """The rows of ``queryset`` the filters keep, in the chosen order (else ``order``), in SQL.
+
+    ``unit`` is the path to the unit (``""`` when the rows are units, ``"unit__"`` for forms);
+    ``status``, ``timeliness`` and ``submitted`` name the row's status, timeliness
+    (``rules.timeliness_sql``) and submission time. The chosen order comes first and ``order``
+    breaks its ties, as a stable sort of the rows in ``order`` would."""
+    condition = filter_condition(chosen, unit=unit, status=status, timeliness=timeliness)
+    kept = queryset.filter(condition)
     if chosen["sort"] == "unit":
-        kept.sort(key=lambda r: (r["unit"].sort_order, r["unit"].code))
+        first = (F(f"{unit}sort_order"), F(f"{unit}code"))
     elif chosen["sort"] == "status":
-        kept.sort(key=lambda r: (STATUS_ORDER.get(r["status"], 99), r["unit"].sort_order))
+        rank = Case(
+            *(When(**{status: value}, then=Value(i)) for value, i in STATUS_ORDER.items()), default=Value(99)
+        )
+        first = (rank, F(f"{unit}sort_order"))
     elif chosen["sort"] == "submitted":
-        kept.sort(key=_submitted_key)
-    return kept
+        # the longest waiting first; never-submitted rows last
+        first = (F(submitted).asc(nulls_last=True),)
+    else:
+        first = ()
+    return kept.order_by(*first, *order)
 
 
-def paginate(rows, params, per_page=None):
+def paginate(rows, params, per_page=None, count=None):
     """(the page of ``rows`` that ``params["page"]`` asks for, notices, the other GET parameters).
 
     A page number that is not a number gives the first page, one past the end the last page, each
     with a notice in Chinese; the third item is the query string (without ``page``) that the pager
-    links start from, so that they keep the filters, sorting and search."""
+    links start from, so that they keep the filters, sorting and search. ``count``: the number of
+    ``rows`` when the caller has counted them already (saves the paginator's count query)."""
     paginator = Paginator(rows, per_page or PER_PAGE)
+    if count is not None:
+        paginator.count = count
     notices = []
     asked = params.get("page", "")
     number = 1

@@ -2,11 +2,17 @@
 
 Pages, the API, Excel, the PDF reports and the selectors call these; none writes its own copy.
 The roll-up (``reports.rollup.rollups._unit_snapshots``) repeats the deadline and timeliness rules in
-SQL for speed; ``tests/test_rules.py`` checks it against these functions on random data.
+SQL for speed; ``tests/test_rules.py`` checks it against these functions on random data. The office's
+paged lists (the period overview, the review queue) filter, sort and count by the same two rules in
+the database: their query-expression form is ``deadline_sql`` / ``timeliness_sql`` below, checked
+the same way; no other code writes these rules in SQL.
 """
 
 import datetime
 
+from django.db.models import Case, CharField, DateField, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import GreaterThan, IsNull, LessThanOrEqual
 from django.utils import timezone
 
 from tasks.choices import Timeliness
@@ -43,6 +49,34 @@ def timeliness(first_submitted_on, deadline, today) -> Timeliness:
     if first_submitted_on is not None:
         return Timeliness.ON_TIME if first_submitted_on <= deadline else Timeliness.LATE
     return Timeliness.MISSING if today > deadline else Timeliness.PENDING
+
+
+def deadline_sql(period_deadline, extension_deadline):
+    """``deadline_for`` as a query expression: the extension's deadline when there is one (the
+    expression is NULL when the unit has none), else the period's."""
+    return Coalesce(extension_deadline, period_deadline, output_field=DateField())
+
+
+def timeliness_sql(first_submitted_at, deadline, today):
+    """``timeliness`` as a query expression (a CASE giving the ``Timeliness`` value).
+
+    ``first_submitted_at`` is the expression of the form's first submission timestamp (NULL when
+    never submitted or no form), ``deadline`` that of the unit's deadline (``deadline_sql``);
+    the timestamp's local day is taken in the current time zone, as ``local_day`` does."""
+    first_day = TruncDate(first_submitted_at, tzinfo=timezone.get_current_timezone())
+    today = Value(today, output_field=DateField())
+    return Case(
+        When(
+            IsNull(first_submitted_at, False),
+            then=Case(
+                When(LessThanOrEqual(first_day, deadline), then=Value(Timeliness.ON_TIME.value)),
+                default=Value(Timeliness.LATE.value),
+            ),
+        ),
+        When(GreaterThan(today, deadline), then=Value(Timeliness.MISSING.value)),
+        default=Value(Timeliness.PENDING.value),
+        output_field=CharField(),
+    )
 
 
 def as_of_period(periods, day):

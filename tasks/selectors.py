@@ -62,23 +62,68 @@ def submission_timeliness(submission, deadline, today):
     return rules.timeliness(rules.local_day(first), deadline, today)
 
 
-def period_overview(period, today):
-    """Every active unit with its submission status and timeliness for a period, in 3 queries."""
+def period_overview_units(period, today):
+    """Every active unit, annotated for the period with ``row_status`` (its form's status or
+    未填报), ``row_deadline`` (``rules.deadline_sql``), ``row_timeliness`` (``rules.timeliness_sql``)
+    and ``row_submitted_at``, in unit order: the office filters, sorts, counts and pages it in the
+    database (``office_filters``); ``overview_rows`` builds the rows of the page shown."""
+    from django.db.models import F, FilteredRelation, Value
+    from django.db.models.functions import Coalesce
+
+    from tasks.choices import SubmissionStatus
+
+    return (
+        Unit.objects.active()
+        .annotate(
+            period_submission=FilteredRelation("submissions", condition=Q(submissions__period=period)),
+            period_extension=FilteredRelation("extensions", condition=Q(extensions__period=period)),
+        )
+        .annotate(
+            row_status=Coalesce(F("period_submission__status"), Value(SubmissionStatus.NOT_STARTED.value)),
+            row_deadline=rules.deadline_sql(Value(period.deadline), F("period_extension__deadline")),
+            row_submitted_at=F("period_submission__submitted_at"),
+        )
+        .annotate(
+            row_timeliness=rules.timeliness_sql(
+                F("period_submission__first_submitted_at"), F("row_deadline"), today
+            )
+        )
+        .annotate(
+            # only what the overview shows of the unit's form and extension: no more queries
+            **{f"row_submission_{name}": F(f"period_submission__{name}") for name in _SUBMISSION_SHOWN},
+            **{f"row_extension_{name}": F(f"period_extension__{name}") for name in _EXTENSION_SHOWN},
+        )
+        .order_by("sort_order", "code")
+    )
+
+
+_SUBMISSION_SHOWN = ("id", "status", "submitted_at", "first_submitted_at")
+_EXTENSION_SHOWN = ("id", "deadline", "reason")
+
+
+def _loaded(model, db, values):
+    """An instance of ``model`` with only ``values`` ({attname: value}) loaded, as ``.only()``
+    gives it (any other field is read from the database when used)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
+
+
+def overview_rows(period, units, today):
+    """The period overview's rows of ``units`` (from ``period_overview_units``): unit, submission,
+    status, deadline, extension and timeliness, by ``rules.deadline_for`` / ``rules.timeliness``."""
     from tasks.choices import SubmissionStatus
     from tasks.models import DeadlineExtension, Submission
 
-    extensions = {e.unit_id: e for e in DeadlineExtension.objects.filter(period=period)}
-    # only what the overview shows and filters by: at 3,000 units building full rows is its cost
-    submissions = {
-        s.unit_id: s
-        for s in Submission.objects.filter(period=period).only(
-            "id", "unit_id", "period_id", "status", "submitted_at", "first_submitted_at"
-        )
-    }
     rows = []
-    for unit in Unit.objects.active().order_by("sort_order", "code"):
-        submission = submissions.get(unit.pk)
-        extension = extensions.get(unit.pk)
+    for unit in units:
+        submission = extension = None
+        owner = {"unit_id": unit.pk, "period_id": period.pk}
+        if unit.row_submission_id is not None:
+            shown = {name: getattr(unit, f"row_submission_{name}") for name in _SUBMISSION_SHOWN}
+            submission = _loaded(Submission, unit._state.db, {**shown, **owner})
+        if unit.row_extension_id is not None:
+            shown = {name: getattr(unit, f"row_extension_{name}") for name in _EXTENSION_SHOWN}
+            extension = _loaded(DeadlineExtension, unit._state.db, {**shown, **owner})
         deadline = rules.deadline_for(period, extension)
         rows.append(
             {
@@ -91,6 +136,32 @@ def period_overview(period, today):
             }
         )
     return rows
+
+
+def period_overview(period, today):
+    """Every active unit's row for a period (see ``overview_rows``), in unit order, in 1 query."""
+    return overview_rows(period, period_overview_units(period, today), today)
+
+
+def overview_counts(units, kept=None):
+    """({status: n}, {timeliness: n}, every unit, the units ``kept`` keeps) over
+    ``period_overview_units``, in one query; ``kept`` is a filter ``Q`` (none: every unit)."""
+    from django.db.models import Case, Count, Value, When
+
+    status_counts, timeliness_counts, total, kept_total = {}, {}, 0, 0
+    flag = Case(When(kept, then=Value(True)), default=Value(False)) if kept else Value(True)
+    grouped = (
+        units.annotate(row_kept=flag)
+        .order_by()
+        .values_list("row_status", "row_timeliness", "row_kept")
+        .annotate(n=Count("id"))
+    )
+    for status, timeliness, is_kept, n in grouped:
+        status_counts[status] = status_counts.get(status, 0) + n
+        timeliness_counts[timeliness] = timeliness_counts.get(timeliness, 0) + n
+        total += n
+        kept_total += n if is_kept else 0
+    return status_counts, timeliness_counts, total, kept_total
 
 
 def can_start(period, extension, today) -> bool:

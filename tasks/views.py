@@ -5,7 +5,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -87,35 +87,49 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
     permission = "can_review"
 
     def get_context_data(self, **kwargs):
-        queue = list(Submission.objects.pending_review().select_related("unit", "period", "submitted_by"))
-        extensions = {
-            (e.period_id, e.unit_id): e
-            for e in DeadlineExtension.objects.filter(period_id__in={s.period_id for s in queue})
-        }
-        rows = []
-        for submission in queue:
-            extension = extensions.get((submission.period_id, submission.unit_id))
-            deadline = rules.deadline_for(submission.period, extension)
-            rows.append(
-                {
-                    "unit": submission.unit,
-                    "submission": submission,
-                    "status": submission.status,
-                    "timeliness": selectors.submission_timeliness(submission, deadline, timezone.localdate()),
-                }
+        today = timezone.localdate()
+        extension = DeadlineExtension.objects.filter(unit=OuterRef("unit_id"), period=OuterRef("period_id"))
+        queue = (
+            Submission.objects.pending_review()
+            .select_related("unit", "period", "submitted_by")
+            .annotate(
+                row_deadline=rules.deadline_sql(
+                    F("period__deadline"), Subquery(extension.values("deadline")[:1])
+                )
             )
+            .annotate(row_timeliness=rules.timeliness_sql(F("first_submitted_at"), F("row_deadline"), today))
+        )
         # every form here is submitted: only 逾期 and the unit kind filter them, status does not sort
         shows = {"late": office_filters.show_choices()["late"]}
         sorts = {k: v for k, v in office_filters.sort_choices().items() if k != "status"}
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
-        page, page_notices, page_query = office_filters.paginate(
-            office_filters.apply_filters(rows, chosen), self.request.GET
+        condition = office_filters.filter_condition(chosen, unit="unit__")
+        counts = queue.order_by().aggregate(
+            total=Count("pk"), kept=Count("pk", filter=condition) if condition else Count("pk")
         )
+        page, page_notices, page_query = office_filters.paginate(
+            office_filters.apply_filters(
+                queue, chosen, unit="unit__", submitted="submitted_at", order=("submitted_at", "pk")
+            ),
+            self.request.GET,
+            count=counts["kept"],
+        )
+        rows = [
+            {
+                "unit": submission.unit,
+                "submission": submission,
+                "status": submission.status,
+                # the unit's deadline as rules.deadline_sql gave it (the extension's, else the period's)
+                "timeliness": selectors.submission_timeliness(submission, submission.row_deadline, today),
+            }
+            for submission in page.object_list
+        ]
+        page.object_list = rows
         return super().get_context_data(
             queue=page.object_list,
             page_obj=page,
             page_query=page_query,
-            total=len(rows),
+            total=counts["total"],
             now=timezone.now(),
             self_assessments=SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
             .select_related("unit", "round", "submitted_by")
@@ -170,20 +184,22 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         period = get_object_or_404(Period, pk=self.kwargs["pk"])
         today = timezone.localdate()
-        all_rows = selectors.period_overview(period, today)
+        units = selectors.period_overview_units(period, today)
         shows, sorts = office_filters.show_choices(), office_filters.sort_choices()
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
-        page, page_notices, page_query = office_filters.paginate(
-            office_filters.apply_filters(all_rows, chosen), _without(self.request.GET, EXTENSION_FIELDS)
+        # the chips count every unit of the period, whatever the filters and the page show
+        status_counts, timeliness_counts, total, kept = selectors.overview_counts(
+            units, office_filters.filter_condition(chosen)
         )
-        rows = page.object_list
+        page, page_notices, page_query = office_filters.paginate(
+            office_filters.apply_filters(units, chosen, order=("sort_order", "code")),
+            _without(self.request.GET, EXTENSION_FIELDS),
+            count=kept,
+        )
+        rows = selectors.overview_rows(period, page.object_list, today)
+        page.object_list = rows
         for row in rows:
             row["remindable"] = row["status"] in office_filters.UNREPORTED
-        # the chips count every unit of the period, whatever the filters and the page show
-        status_counts, timeliness_counts = {}, {}
-        for row in all_rows:
-            status_counts[row["status"]] = status_counts.get(row["status"], 0) + 1
-            timeliness_counts[row["timeliness"]] = timeliness_counts.get(row["timeliness"], 0) + 1
         return super().get_context_data(
             period=period,
             rows=rows,
@@ -195,7 +211,7 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
             can_send_reminders=policy.can_send_reminders(self.request.user),
             # a refused extension comes back with what was typed (ExtensionCreateView)
             extension_form={field: self.request.GET.get(field, "")[:300] for field in EXTENSION_FIELDS},
-            total=len(all_rows),
+            total=total,
             **_filter_context(chosen, notices + page_notices, shows, sorts),
             **kwargs,
         )
