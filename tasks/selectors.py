@@ -174,7 +174,7 @@ def can_start(period, extension, today) -> bool:
     return extension is not None and rules.deadline_for(period, extension) >= today
 
 
-def unit_inbox(unit, today):
+def unit_inbox(unit, today, plan=None):
     """本期待办 of one unit: the same truth as the dashboard's compliance row, in the unit's words.
 
     Returns ``{"todo", "missed", "history", "counts"}``:
@@ -189,12 +189,13 @@ def unit_inbox(unit, today):
 
     Each row carries the unit's own deadline (the extension's when there is one), the extension
     itself, the status, the timeliness (``rules.timeliness``, the dashboard's rule) and whether the
-    unit can still open the form. Three queries.
+    unit can still open the form, and the status's word (``status_label``: 未填报 where no form was
+    started). Three queries (four without ``plan``, the current plan).
     """
     from tasks.choices import PeriodState, SubmissionStatus, Timeliness
     from tasks.models import DeadlineExtension, Period, Submission
 
-    plan = current_plan()
+    plan = plan or current_plan()
     if plan is None or unit is None:
         return {"todo": [], "missed": [], "history": [], "counts": {"todo": 0, "returned": 0, "missed": 0}}
     periods = (
@@ -219,6 +220,8 @@ def unit_inbox(unit, today):
                 "period": period,
                 "submission": submission,
                 "status": status,
+                # the choice's label, as get_status_display gives it without hashing every choice
+                "status_label": SubmissionStatus(status).label,
                 "deadline": deadline,
                 "extension": extension,
                 "timeliness": submission_timeliness(submission, deadline, today),
@@ -346,7 +349,7 @@ def open_rounds(plan):
     return EvaluationRound.objects.filter(plan=plan, state=PeriodState.OPEN).order_by("deadline")
 
 
-def unit_evaluations(unit) -> list:
+def unit_evaluations(unit, plan=None) -> list:
     """The open evaluation rounds a member unit fills a self-assessment for, with its own
     (``{"round", "self_assessment", "status"}``; empty for units that are not office members)."""
     from tasks.choices import SubmissionStatus
@@ -354,7 +357,7 @@ def unit_evaluations(unit) -> list:
 
     if unit is None or not unit.office_member or not unit.is_active:
         return []
-    rounds = list(open_rounds(current_plan()))
+    rounds = list(open_rounds(plan or current_plan()))
     mine = {a.round_id: a for a in SelfAssessment.objects.filter(unit=unit, round__in=rounds)}
     return [
         {

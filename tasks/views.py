@@ -70,12 +70,13 @@ class InboxView(PolicyRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         unit = policy.unit_of(self.request.user)
         today = timezone.localdate()
+        plan = current_plan()  # read once for both selectors
         return super().get_context_data(
             unit=unit,
             today=today,
             led_initiatives=selectors.led_initiatives(self.request.user),
-            evaluations=selectors.unit_evaluations(unit),
-            **selectors.unit_inbox(unit, today),
+            evaluations=selectors.unit_evaluations(unit, plan),
+            **selectors.unit_inbox(unit, today, plan),
             **kwargs,
         )
 

@@ -125,6 +125,15 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
         # The stored values the page is loaded with, posted back with every save: the base of the
         # field-by-field merge when someone saved the form in between (targets.submission.services.save_form).
         form_base = json.dumps(form_values(lines, figures, region_figure), ensure_ascii=False)
+        # Every attribute the template asks of a row is set (a missing one costs the template
+        # engine an exception and a dir() of the model instance, per row and field, on every view)
+        for line in lines:
+            line.folded = False
+        for figure in figures:
+            for field in FIGURE_FIELDS:
+                setattr(figure, "posted_" + field, None)
+        for field in REGION_FIELDS if region_figure is not None else ():
+            setattr(region_figure, "posted_" + field, None)
         if posted is not None:  # re-show what the user typed after a refused save
             for line in lines:
                 for field, value in posted[0].get(line.key, {}).items():
@@ -160,7 +169,8 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
             can_submit=policy.can_submit(user, submission),
             can_review=policy.can_review(user, submission),
             can_reopen=policy.can_reopen(user, submission),
-            statuses=MeasureStatus.choices,
+            # the labels translated once, not once per line
+            statuses=[(value, str(label)) for value, label in MeasureStatus.choices],
             combine=Combine,
             loaded_at=loaded_at,
             form_base=form_base,
