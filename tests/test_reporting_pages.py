@@ -200,3 +200,11 @@ def test_review_queue_queries_are_fixed(client, period, office, django_assert_ma
     client.force_login(office)
     with django_assert_max_num_queries(10):
         client.get(reverse("tasks:review_queue"))
+
+
+def test_status_options_select_the_current_status_and_escape_what_they_show():
+    from tasks.templatetags.reporting import status_options
+
+    html = status_options([("a", "甲"), ("b<", "乙&")], "b<")
+    assert html == '<option value="a">甲</option><option value="b&lt;" selected>乙&amp;</option>'
+    assert " selected" not in status_options([("a", "甲")], None)
