@@ -72,20 +72,15 @@ def enqueue(kind: JobKind, run_id: int) -> bool:
     Without a broker (``make run``: Celery runs jobs in process) the job runs in a thread of its
     own when ``JOBS_IN_THREAD`` is on, so the request returns at once and the page shows the
     run's progress as it would with a worker."""
-    if (
-        settings.JOBS_IN_THREAD
-        and getattr(kind.task(), "app", None)
-        and kind.task().app.conf.task_always_eager
-    ):
-        thread = threading.Thread(
-            target=_run_in_thread, args=(kind, run_id), name=f"job-{kind.name}-{run_id}"
-        )
+    task = kind.task()
+    if settings.JOBS_IN_THREAD and task.app.conf.task_always_eager:
         # Not a daemon: a management command (seed_demo's roll-up) waits for it before exiting.
-        thread.daemon = False
-        thread.start()
+        threading.Thread(
+            target=_run_in_thread, args=(kind, run_id), name=f"job-{kind.name}-{run_id}", daemon=False
+        ).start()
         return True
     try:
-        kind.task().delay(run_id)
+        task.delay(run_id)
     except Exception as exc:  # kombu/redis raise several types; any failure to publish is transient
         logger.warning("%s run %s stays queued: broker unavailable (%s)", kind.name, run_id, exc)
         return False
