@@ -6,6 +6,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject
 
+from portal import page_cache
 from units import policy
 
 # The policy's answers the menu and the pages' links show (``{% if may.can_review %}``).
@@ -50,7 +51,15 @@ def portal(request):
     if user is None or not user.is_authenticated:
         return {"PORTAL_DEBUG": settings.DEBUG, "may": {}}
     may = {question: policy.answer(question, user) for question in MENU_QUESTIONS}
-    counts = SimpleLazyObject(lambda: badge_counts(user, review=may["can_review"]))
+    # cached per user until a reporting record (a message, a form) is written: see page_cache
+    counts = SimpleLazyObject(
+        lambda: page_cache.cached(
+            f"badges:{user.pk}:{may['can_review']}",
+            lambda: badge_counts(user, review=may["can_review"]),
+            scope=page_cache.WORKFLOW,
+            timeout=page_cache.WORKFLOW_TIMEOUT,
+        )
+    )
     return {
         "PORTAL_DEBUG": settings.DEBUG,
         "may": may,

@@ -500,8 +500,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Caches: Redis when configured (shared by every web process), otherwise memory for "default"
 # and files under DATA_DIR for "pages", so that a roll-up run by another process (a worker, a
-# cron job) retires the web process's dashboard bodies too. "pages" holds rendered dashboard
-# bodies under a version token that every committed roll-up bumps (reports/dashboard/page_cache.py).
+# cron job) retires the web process's cached bodies too. "pages" holds rendered bodies under the
+# version tokens that committed roll-ups and reporting records bump (portal/page_cache.py).
 # Short socket timeouts: an unreachable Redis makes a page slower, never hangs it.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 if REDIS_URL:

@@ -17,6 +17,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal import page_cache
 from tasks import rules, signals
 from tasks.choices import (
     AssignmentRole,
@@ -410,6 +411,7 @@ def finish_edit(
     Submission.objects.filter(pk=submission.pk).update(
         version=F("version") + 1, updated_by=by, updated_at=timezone.now()
     )
+    page_cache.workflow_changed()  # an update sends no post_save
     submission.refresh_from_db()
     SubmissionEvent.objects.create(
         submission=submission,
@@ -642,6 +644,7 @@ def notify(users, kind, message, *, submission=None):
         Notification(user=user, kind=kind, message=message_zh, message_en=message_en, submission=submission)
         for user in users
     )
+    page_cache.workflow_changed()  # bulk_create sends no post_save: the menu's bell counts them
     # E-mail is best effort and never in the request: the bell already holds the message.
     queue_mail(subject, message_zh, [u.email for u in users if u.email])
 
@@ -673,6 +676,7 @@ def mark_read(user, ids=None):
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
+    page_cache.workflow_changed()  # an update sends no post_save: the menu's bell counts them
     return qs.update(read_at=timezone.now())
 
 

@@ -2,20 +2,24 @@
 workflow actions, notifications and evidence files."""
 
 import datetime
+import hashlib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal import page_cache
 from portal.mixins import PolicyRequiredMixin
 from tasks import office_filters, rules, selectors, services
 from tasks.choices import EvaluationKind, Judgement, PeriodState, SubmissionStatus, Timeliness
@@ -68,17 +72,29 @@ class InboxView(PolicyRequiredMixin, TemplateView):
     permission = "is_unit_staff"
 
     def get_context_data(self, **kwargs):
-        unit = policy.unit_of(self.request.user)
+        # The body changes only when a reporting record is written (the workflow version) or the
+        # day changes; it is the user's own (their unit, the initiatives they lead).
         today = timezone.localdate()
-        plan = current_plan()  # read once for both selectors
-        return super().get_context_data(
-            unit=unit,
-            today=today,
-            led_initiatives=selectors.led_initiatives(self.request.user),
-            evaluations=selectors.unit_evaluations(unit, plan),
-            **selectors.unit_inbox(unit, today, plan),
-            **kwargs,
+        key = f"inbox:{self.request.user.pk}:{today.isoformat()}:{get_language()}"
+        body = page_cache.cached(
+            key,
+            lambda: self.render_body(today),
+            scope=page_cache.WORKFLOW,
+            timeout=page_cache.WORKFLOW_TIMEOUT,
         )
+        return super().get_context_data(inbox_body=mark_safe(body), **kwargs)  # our own template
+
+    def render_body(self, today):
+        unit = policy.unit_of(self.request.user)
+        plan = current_plan()  # read once for both selectors
+        context = {
+            "unit": unit,
+            "today": today,
+            "led_initiatives": selectors.led_initiatives(self.request.user),
+            "evaluations": selectors.unit_evaluations(unit, plan),
+            **selectors.unit_inbox(unit, today, plan),
+        }
+        return render_to_string("tasks/_inbox_body.html", context, request=self.request)
 
 
 class ReviewQueueView(PolicyRequiredMixin, TemplateView):
@@ -88,7 +104,28 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
     permission = "can_review"
 
     def get_context_data(self, **kwargs):
+        # every form here is submitted: only 逾期 and the unit kind filter them, status does not sort
+        shows = {"late": office_filters.show_choices()["late"]}
+        sorts = {k: v for k, v in office_filters.sort_choices().items() if k != "status"}
+        chosen, notices = _read_filters(self.request.GET, shows, sorts)
         today = timezone.localdate()
+        # The table changes only when a reporting record is written (the workflow version) or the
+        # day changes; every reviewer sees the same one for the same filters and page.
+        key = _list_key("review", self.request.GET, today)
+        table = page_cache.cached(
+            key,
+            lambda: self.render_table(chosen, today),
+            scope=page_cache.WORKFLOW,
+            timeout=page_cache.WORKFLOW_TIMEOUT,
+        )
+        return super().get_context_data(
+            table=mark_safe(table["html"]),  # our own template
+            total=table["total"],
+            **_filter_context(chosen, notices + table["notices"], shows, sorts),
+            **kwargs,
+        )
+
+    def render_table(self, chosen, today):
         extension = DeadlineExtension.objects.filter(unit=OuterRef("unit_id"), period=OuterRef("period_id"))
         queue = (
             Submission.objects.pending_review()
@@ -100,10 +137,6 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
             )
             .annotate(row_timeliness=rules.timeliness_sql(F("first_submitted_at"), F("row_deadline"), today))
         )
-        # every form here is submitted: only 逾期 and the unit kind filter them, status does not sort
-        shows = {"late": office_filters.show_choices()["late"]}
-        sorts = {k: v for k, v in office_filters.sort_choices().items() if k != "status"}
-        chosen, notices = _read_filters(self.request.GET, shows, sorts)
         condition = office_filters.filter_condition(chosen, unit="unit__")
         counts = queue.order_by().aggregate(
             total=Count("pk"), kept=Count("pk", filter=condition) if condition else Count("pk")
@@ -115,7 +148,7 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
             self.request.GET,
             count=counts["kept"],
         )
-        rows = [
+        page.object_list = [
             {
                 "unit": submission.unit,
                 "submission": submission,
@@ -125,19 +158,30 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
             }
             for submission in page.object_list
         ]
-        page.object_list = rows
-        return super().get_context_data(
-            queue=page.object_list,
-            page_obj=page,
-            page_query=page_query,
-            total=counts["total"],
-            now=timezone.now(),
-            self_assessments=SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
+        context = {
+            "queue": page.object_list,
+            "page_obj": page,
+            "page_query": page_query,
+            "filtered": any(chosen.values()),
+            "total": counts["total"],
+            "now": timezone.now(),
+            "self_assessments": SelfAssessment.objects.filter(status=SubmissionStatus.SUBMITTED)
             .select_related("unit", "round", "submitted_by")
             .order_by("submitted_at"),
-            **_filter_context(chosen, notices + page_notices, shows, sorts),
-            **kwargs,
-        )
+        }
+        return {
+            "html": render_to_string("tasks/_review_queue_table.html", context, request=self.request),
+            "notices": [str(notice) for notice in page_notices],
+            "total": counts["total"],
+        }
+
+
+def _list_key(name, params, today, *extra):
+    """The cache key of an office list's table: its GET parameters as sent (the pager's links and
+    notices repeat them), the day, the language and whatever else the table depends on."""
+    query = "&".join(f"{field}={value}" for field, value in sorted(params.lists()))
+    parts = "\n".join([query, today.isoformat(), get_language(), *map(str, extra)])
+    return f"{name}:{hashlib.sha256(parts.encode()).hexdigest()}"
 
 
 class PeriodListView(PolicyRequiredMixin, TemplateView):
@@ -184,38 +228,69 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         period = get_object_or_404(Period, pk=self.kwargs["pk"])
-        today = timezone.localdate()
-        units = selectors.period_overview_units(period, today)
         shows, sorts = office_filters.show_choices(), office_filters.sort_choices()
         chosen, notices = _read_filters(self.request.GET, shows, sorts)
+        today = timezone.localdate()
+        can_send_reminders = policy.can_send_reminders(self.request.user)
+        can_manage_periods = policy.can_manage_periods(self.request.user)
+        # The counts and the table change only when a reporting record is written (the workflow
+        # version) or the day changes; they differ between users only by the two permissions.
+        params = _without(self.request.GET, EXTENSION_FIELDS)
+        key = _list_key("overview", params, today, period.pk, can_send_reminders, can_manage_periods)
+        table = page_cache.cached(
+            key,
+            lambda: self.render_table(period, chosen, params, today, can_send_reminders, can_manage_periods),
+            scope=page_cache.WORKFLOW,
+            timeout=page_cache.WORKFLOW_TIMEOUT,
+        )
+        return super().get_context_data(
+            period=period,
+            stats=mark_safe(table["stats"]),  # our own templates
+            table=mark_safe(table["html"]),
+            back=table["back"],
+            can_manage_periods=can_manage_periods,
+            can_send_reminders=can_send_reminders,
+            # a refused extension comes back with what was typed (ExtensionCreateView)
+            extension_form={field: self.request.GET.get(field, "")[:300] for field in EXTENSION_FIELDS},
+            **_filter_context(chosen, notices + table["notices"], shows, sorts),
+            **kwargs,
+        )
+
+    def render_table(self, period, chosen, params, today, can_send_reminders, can_manage_periods):
+        units = selectors.period_overview_units(period, today)
         # the chips count every unit of the period, whatever the filters and the page show
         status_counts, timeliness_counts, total, kept = selectors.overview_counts(
             units, office_filters.filter_condition(chosen)
         )
         page, page_notices, page_query = office_filters.paginate(
-            office_filters.apply_filters(units, chosen, order=("sort_order", "code")),
-            _without(self.request.GET, EXTENSION_FIELDS),
-            count=kept,
+            office_filters.apply_filters(units, chosen, order=("sort_order", "code")), params, count=kept
         )
         rows = selectors.overview_rows(period, page.object_list, today)
         page.object_list = rows
         for row in rows:
             row["remindable"] = row["status"] in office_filters.UNREPORTED
-        return super().get_context_data(
-            period=period,
-            rows=rows,
-            page_obj=page,
-            page_query=page_query,
-            status_counts=[(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
-            timeliness_counts=[(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
-            can_manage_periods=policy.can_manage_periods(self.request.user),
-            can_send_reminders=policy.can_send_reminders(self.request.user),
-            # a refused extension comes back with what was typed (ExtensionCreateView)
-            extension_form={field: self.request.GET.get(field, "")[:300] for field in EXTENSION_FIELDS},
-            total=total,
-            **_filter_context(chosen, notices + page_notices, shows, sorts),
-            **kwargs,
-        )
+        counts = {
+            "status_counts": [(s, status_counts.get(s.value, 0)) for s in SubmissionStatus],
+            "timeliness_counts": [(t, timeliness_counts.get(t.value, 0)) for t in Timeliness],
+        }
+        context = {
+            "period": period,
+            "rows": rows,
+            "page_obj": page,
+            "page_query": page_query,
+            "filtered": any(chosen.values()),
+            "total": total,
+            "can_manage_periods": can_manage_periods,
+            "can_send_reminders": can_send_reminders,
+        }
+        # where the extension form comes back to: this page of the list, as filtered
+        back = page_query + (("&" if page_query else "") + f"page={page.number}" if page.number > 1 else "")
+        return {
+            "stats": render_to_string("tasks/_period_overview_stats.html", counts),
+            "html": render_to_string("tasks/_period_overview_table.html", context, request=self.request),
+            "notices": [str(notice) for notice in page_notices],
+            "back": f"?{back}" if back else "",
+        }
 
 
 EXTENSION_FIELDS = ("ext_unit", "ext_deadline", "ext_reason")

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from reports.dashboard import page_cache
+from portal import page_cache
 from tests.conftest import make_user
 from units.auth import PortalModelBackend
 

@@ -19,12 +19,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from portal import page_cache
 from portal.mixins import PolicyRequiredMixin
 from portal.names import display_name
 from portal.numbers import percent_text
 from portal.text import bracketed, clauses, labelled
 from reports.choices import ProgressStatus
-from reports.dashboard import charts, page_cache, selectors
+from reports.dashboard import charts, selectors
 from reports.rollup import evaluation
 from targets import presenters
 from targets.choices import Combine, MeasureKind, TimeScope

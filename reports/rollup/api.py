@@ -1,16 +1,19 @@
 """API of the reports app: targets with their progress, and roll-up runs."""
 
 import datetime
+import hashlib
 from types import SimpleNamespace
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal import page_cache
 from portal.api import body_value
 from reports.choices import ProgressStatus, RunTrigger
 from reports.models import RollupRun, TargetSnapshot
@@ -20,6 +23,7 @@ from reports.rollup.services import request_rollup
 from targets.api.serializers import TargetSerializer
 from targets.api.views import TargetViewSet
 from targets.presenters import api_number, standing_texts, status_label
+from targets.selectors import sees_open_questions
 from tasks import rules
 from tasks.models import Period
 from tasks.selectors import current_plan
@@ -185,6 +189,37 @@ class TargetProgressViewSet(TargetViewSet):
 
     serializer_class = TargetProgressSerializer
     extra_query_params = frozenset({"period", "knowledge_date"})  # not filters: the two dates
+
+    def list(self, request, *args, **kwargs):
+        """The page as the roll-up left it, cached until a roll-up or a reporting record commits (the
+        pages cache's two versions) or the day changes; judged as approved on a given day
+        (``knowledge_date``), it is computed each time."""
+        if request.query_params.get("knowledge_date"):
+            return super().list(request, *args, **kwargs)
+        data = page_cache.cached(
+            self.cache_key(request),
+            lambda: super(TargetProgressViewSet, self).list(request, *args, **kwargs).data,
+            scope=(page_cache.ROLLUP, page_cache.WORKFLOW),
+            timeout=600,
+        )
+        return Response(data)
+
+    @staticmethod
+    def cache_key(request):
+        """What the page depends on besides the data: the query (filters, page, period), the host
+        (the page links), the day (the default period), the language (the labels), and what the
+        user may see (progress, the office's open questions)."""
+        user = request.user
+        sees = "all" if policy.can_see_dashboard(user) else sorted(policy.led_initiative_ids(user))
+        parts = [
+            "&".join(f"{field}={value}" for field, value in sorted(request.query_params.lists())),
+            request.build_absolute_uri("/"),
+            timezone.localdate().isoformat(),
+            get_language(),
+            str(sees),
+            str(sees_open_questions(user)),
+        ]
+        return "api-targets:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -21,9 +21,9 @@ from itertools import repeat
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal import page_cache
 from portal.sql import convert, converters_for
 from reports.choices import ProgressStatus
-from reports.dashboard import page_cache
 from reports.models import (
     ContributionSnapshot,
     InitiativeSnapshot,

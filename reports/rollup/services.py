@@ -9,9 +9,9 @@ import logging
 
 from django.db import transaction
 
+from portal import page_cache
 from reports import jobs
 from reports.choices import RunStatus, RunTrigger
-from reports.dashboard import page_cache
 from reports.models import RollupRun
 
 logger = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from portal import page_cache
 from reports.management import demo
 from tasks.choices import SubmissionStatus
 from units.choices import Role
@@ -45,6 +46,12 @@ class Command(BaseCommand):
         parser.add_argument("--units", help="只为这些单位生成数据（以逗号分隔的单位代码）")
 
     def handle(self, *args, **options):
+        try:
+            self.write(options)
+        finally:  # its bulk writes send no post_save: the workflow pages are computed again
+            page_cache.workflow_changed()
+
+    def write(self, options):
         if not Unit.objects.exists():
             raise CommandError(_("尚未载入实施方案，请先运行 python manage.py load_plan。"))
         if options["scale"] < 1:

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from portal import page_cache
 from targets.loader import DEFAULT_PLAN_FILE, PlanFixtureError, load_plan
 
 
@@ -12,6 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--file", default=str(DEFAULT_PLAN_FILE), help="方案数据文件（JSON）")
 
     def handle(self, *args, **options):
+        try:
+            self.write(options)
+        finally:  # its bulk writes send no post_save: the workflow pages are computed again
+            page_cache.workflow_changed()
+
+    def write(self, options):
         try:
             report = load_plan(options["file"])
         except PlanFixtureError as exc:
