@@ -133,12 +133,18 @@ def test_each_user_gets_their_own_inbox(client, reporter, other_reporter, submis
 
 
 def test_the_review_queue_and_the_badge_show_a_submission_at_once(
-    client, commits, office, approver, reporter, submission
+    client, commits, office, approver, reporter, submission, period, django_assert_max_num_queries
 ):
     client.force_login(office)
     queue = reverse("tasks:review_queue")
     html = client.get(queue).content.decode()
     assert "没有等待审核的报送表" in html and '<span class="badge">' not in html
+    with django_assert_max_num_queries(3):  # session, user, membership: the table and badges are cached
+        assert client.get(queue).status_code == 200
+    overview = reverse("tasks:period_overview", args=[period.pk])
+    client.get(overview)
+    with django_assert_max_num_queries(4):  # and the period
+        assert client.get(overview).status_code == 200
     fill_everything(submission, reporter)
     commits(services.submit_submission, submission, by=approver)
     html = client.get(queue).content.decode()

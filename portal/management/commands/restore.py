@@ -31,6 +31,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from portal import page_cache
 from portal.management.commands.backup import (
     FORMAT,
     KEY_TABLES,
@@ -186,6 +187,8 @@ class Command(BaseCommand):
             self._restore_postgresql(database_file)
         else:
             self._restore_sqlite(database_file)
+        for scope in (page_cache.ROLLUP, page_cache.WORKFLOW):  # no page cached before the restore is served
+            page_cache.bump(scope)
         media_root.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(media_root, filter="data")
