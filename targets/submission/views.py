@@ -92,8 +92,9 @@ class SubmissionDetailView(PolicyRequiredMixin, TemplateView):
     template_name = "targets/submission_form.html"
 
     def get_submission(self):
+        # not the period's plan: the form does not show it (its row holds the plan's 12 kB text)
         queryset = Submission.objects.visible_to(self.request.user).select_related(
-            "unit", "period__plan", "submitted_by", "reviewed_by", "updated_by"
+            "unit", "period", "submitted_by", "reviewed_by", "updated_by"
         )
         return get_object_or_404(queryset, pk=self.kwargs["pk"])
 
