@@ -5,26 +5,28 @@ There are two versions, one per kind of data a cached body is built from:
 - ``ROLLUP``: the roll-up's snapshots. Every roll-up that commits bumps it (``bump(ROLLUP)``, on
   commit). The dashboard's bodies and the targets API's pages are stored under it.
 - ``WORKFLOW``: the reporting records (forms and their lines, figures and evidence, periods,
-  extensions, reminders, evaluation rounds and self-assessments, units and people). Every commit
-  that saves or deletes a row of the apps in ``WORKFLOW_APPS`` bumps it (``watch_workflow``
-  connects the receivers; writes that bypass the model signals, such as ``QuerySet.update``, call
-  ``workflow_changed`` themselves). The inbox, the review queue and the period overview are stored
-  under it, for at most ``WORKFLOW_TIMEOUT`` seconds: even a write that bumped nothing is seen
-  within a minute.
+  extensions, reminders, messages, evaluation rounds and self-assessments, the plan, units and
+  people). Every commit that saves or deletes a row of a model of ``WORKFLOW_APPS`` bumps it
+  (``watch_workflow`` connects the receivers; log-in records are left out, see
+  ``UNWATCHED_MODELS``). Writes that send no model signal (``bulk_create``, ``QuerySet.update``,
+  ``load_plan``, ``seed_demo``, ``restore``) call ``workflow_changed`` or ``bump`` themselves. The
+  inbox, the review queue's and the period overview's tables, the menu's badges and the targets
+  API's pages are stored under it, for at most ``WORKFLOW_TIMEOUT`` seconds.
 
-A body is stored with the version it was computed at, so a page never shows data older than the
-last commit, and a cache hit needs no database query to know it is current: the version and the
+A body is stored with the version it was computed at, and computed from what the database holds
+after that version was read, so a page shows every write whose commit bumped the version before
+the page was asked for. A hit needs no database query to know it is current: the version and the
 body are read together (``get_many``), and a body stored under another version is a miss. A body
 never holds a CSRF token or anything else of one session: the views cache the parts of a page that
 every user of the same key sees, and render the rest (menu, messages, forms' tokens) per request.
 When Redis is down the portal is slower, not broken: a cache error counts as a miss (logged once
-per call) and the page is computed.
+per call) and the page is computed. A write made while Redis was down could not bump the version:
+the bodies cached before it may be served until they expire (``WORKFLOW_TIMEOUT``, one minute).
 """
 
 import logging
 import threading
 import uuid
-from functools import partial
 
 from django.core.cache import caches
 from django.db import transaction
@@ -102,42 +104,71 @@ def cached(key: str, compute, *, scope: str, timeout: int):
     return value
 
 
-def bump(scope: str = ROLLUP) -> None:
-    """Retire every body cached under ``scope`` (called after a commit that changed its data)."""
+def bump(scope: str = ROLLUP) -> bool:
+    """Retire every body cached under ``scope`` (called after a commit that changed its data);
+    False when the cache could not be told."""
     try:
         _cache().set(scope, uuid.uuid4().hex, timeout=None)
+        return True
     except Exception as exc:
         log.warning("pages cache unavailable, version not bumped: %s", exc)
         try:
             _cache().delete(scope)
         except Exception:  # still down: the bodies expire on their own (``store``'s timeout)
             pass
+        return False
 
 
 # One bump per commit however many rows it wrote: each write schedules a bump numbered in this
-# thread's order; at commit the first one bumps for every write scheduled before it.
+# thread's order; at commit the first one bumps for every write scheduled before it. (One
+# database: with several, one alias's commit would also stand for the other's pending writes.)
 _writes = threading.local()
 
 
 def workflow_changed(using=None) -> None:
-    """Retire the workflow pages once the current transaction commits (at once outside one)."""
-    _writes.scheduled = getattr(_writes, "scheduled", 0) + 1
-    transaction.on_commit(partial(_bump_workflow, _writes.scheduled), using=using)
+    """Retire the workflow pages once the current transaction commits (at once outside one:
+    call it after the write)."""
+    _writes.scheduled = number = getattr(_writes, "scheduled", 0) + 1
+
+    def bump_workflow_pages():
+        _bump_workflow(number)
+
+    # robust: a callback registered before it that raises must not cost the pages their bump
+    transaction.on_commit(bump_workflow_pages, using=using, robust=True)
 
 
 def _bump_workflow(number: int) -> None:
     if getattr(_writes, "bumped", 0) >= number:
         return  # a bump that ran after this write was scheduled covers it
-    _writes.bumped = _writes.scheduled
-    bump(WORKFLOW)
+    scheduled = _writes.scheduled
+    if bump(WORKFLOW):  # a failed one is tried again by the next write's callback
+        _writes.bumped = scheduled
 
 
-def _row_written(sender, using=None, **kwargs):
-    if sender._meta.app_label in WORKFLOW_APPS:
-        workflow_changed(using)
+# Rows of the watched apps that no cached page shows, written on every log-in and log-out: the
+# accounts' audit trail, and the user's last log-in time.
+UNWATCHED_MODELS = frozenset({"units.authevent"})
+
+
+def _row_written(sender, using=None, update_fields=None, **kwargs):
+    if update_fields is not None and set(update_fields) == {"last_login"}:
+        return
+    workflow_changed(using)
 
 
 def watch_workflow() -> None:
-    """Connect the receivers that retire the workflow pages (``PortalConfig.ready``)."""
-    for signal in (post_save, post_delete, m2m_changed):
-        signal.connect(_row_written, dispatch_uid=f"page_cache.workflow.{signal!r}")
+    """Connect the receivers that retire the workflow pages (``PortalConfig.ready``), to each model
+    of ``WORKFLOW_APPS`` (not to every model: a model with a delete receiver loses Django's fast
+    delete, and the roll-up's snapshots are deleted in bulk)."""
+    from django.apps import apps
+
+    for label in sorted(WORKFLOW_APPS):
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            if model._meta.label_lower in UNWATCHED_MODELS:
+                continue
+            for signal in (post_save, post_delete, m2m_changed):
+                signal.connect(
+                    _row_written,
+                    sender=model,
+                    dispatch_uid=f"page_cache.{model._meta.label_lower}.{id(signal)}",
+                )

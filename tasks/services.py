@@ -411,8 +411,8 @@ def finish_edit(
     Submission.objects.filter(pk=submission.pk).update(
         version=F("version") + 1, updated_by=by, updated_at=timezone.now()
     )
-    page_cache.workflow_changed()  # an update sends no post_save
     submission.refresh_from_db()
+    # the update sends no post_save; the event's does, and retires the cached workflow pages
     SubmissionEvent.objects.create(
         submission=submission,
         action=action,
@@ -676,8 +676,9 @@ def mark_read(user, ids=None):
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
+    marked = qs.update(read_at=timezone.now())
     page_cache.workflow_changed()  # an update sends no post_save: the menu's bell counts them
-    return qs.update(read_at=timezone.now())
+    return marked
 
 
 # Evidence --------------------------------------------------------------------------------

@@ -257,6 +257,9 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
         )
 
     def render_table(self, period, chosen, params, today, can_send_reminders, can_manage_periods):
+        # read again after the cache's version: a change of the period (its deadline) committed
+        # since the page read it is in the body stored under that version
+        period = Period.objects.get(pk=period.pk)
         units = selectors.period_overview_units(period, today)
         # the chips count every unit of the period, whatever the filters and the page show
         status_counts, timeliness_counts, total, kept = selectors.overview_counts(

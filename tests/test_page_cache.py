@@ -6,6 +6,7 @@ Every test here runs with a real (in-memory) pages cache, and runs each request'
 callbacks as a real commit would (tests otherwise run in one rolled-back transaction, where the
 bumps would never happen)."""
 
+import contextlib
 import re
 from decimal import Decimal as D
 
@@ -17,12 +18,12 @@ from django.urls import reverse
 
 from portal import page_cache
 from reports.rollup.rollups import rollup
+from targets.models import Target
 from tasks import services
 from tasks.models import OfficeReminder, Period
 from tasks.selectors import current_plan
 from tests.factories import approved_figure
 from tests.test_workflow import fill_everything
-from units.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,11 @@ def commits(django_capture_on_commit_callbacks):
     return run
 
 
+# a cache hit: session, user (with the membership), and the inbox the initiatives the user leads
+# (the menu), the overview its period
+N_INBOX, N_REVIEW, N_OVERVIEW = 3, 2, 3
+
+
 def workflow_version():
     return page_cache.lookup("nothing", page_cache.WORKFLOW)[0]
 
@@ -69,16 +75,47 @@ def test_a_commit_that_writes_many_rows_bumps_the_workflow_version_once(commits,
     assert bumps == [page_cache.WORKFLOW] and workflow_version() != before
 
 
-def test_a_rolled_back_write_bumps_nothing_and_the_next_commit_still_does(
-    commits, monkeypatch, period, django_capture_on_commit_callbacks
-):
+def test_a_rolled_back_write_bumps_nothing_and_the_next_commit_still_does(commits, monkeypatch, period):
     bumps = []
-    monkeypatch.setattr(page_cache, "bump", lambda scope=page_cache.ROLLUP: bumps.append(scope))
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:  # the commit never comes
-        period.save()
-    assert callbacks and bumps == []
+    monkeypatch.setattr(page_cache, "bump", lambda scope=page_cache.ROLLUP: bumps.append(scope) or True)
+
+    def write_then_roll_back():
+        with contextlib.suppress(RuntimeError), transaction.atomic():  # a savepoint in the test's transaction
+            period.save()
+            raise RuntimeError
+
+    commits(write_then_roll_back)
+    assert bumps == []
     commits(period.save)
     assert bumps == [page_cache.WORKFLOW]
+
+
+def test_a_bump_that_failed_is_made_by_the_next_write(commits, monkeypatch, period):
+    """Redis down at a commit: the version stays; the next write's callback tries again."""
+    results = []
+
+    def bump(scope=page_cache.ROLLUP):
+        results.append(bool(results))  # the first bump fails, every later one works
+        return results[-1]
+
+    monkeypatch.setattr(page_cache, "bump", bump)
+    commits(period.save)  # the period's row and its history row: the second callback tries again
+    assert results == [False, True]
+    commits(period.save)
+    assert results == [False, True, True]
+
+
+def test_logging_in_and_out_leaves_the_workflow_pages_alone(client, commits, reporter):
+    """Every log-in writes an audit row and the user's last log-in time: neither is on a cached page
+    (and a stream of failed log-ins must not empty the cache)."""
+    before = workflow_version()
+    wrong = commits(client.post, reverse("login"), {"username": "jyt-reporter", "password": "wrong-password"})
+    right = commits(client.post, reverse("login"), {"username": "jyt-reporter", "password": "pw-for-tests-1"})
+    assert wrong.status_code == 200 and right.status_code == 302
+    commits(client.post, reverse("logout"))
+    assert workflow_version() == before
+    commits(reporter.save)  # any other change of a person does retire them
+    assert workflow_version() != before
 
 
 def test_writes_that_send_no_signal_bump_the_workflow_version_themselves(
@@ -88,7 +125,6 @@ def test_writes_that_send_no_signal_bump_the_workflow_version_themselves(
     steps = [
         lambda: services.notify([office], "returned", lambda: "甲"),  # bulk_create
         lambda: services.mark_read(office),  # update
-        lambda: services.finish_edit(submission, by=reporter),  # update of the form's version
     ]
     for step in steps:
         before = workflow_version()
@@ -105,12 +141,12 @@ def test_rows_of_other_apps_leave_the_workflow_pages_alone(commits):
 
 
 def test_the_inbox_is_cached_and_shows_an_extension_at_once(
-    client, commits, reporter, office, submission, period, django_assert_max_num_queries
+    client, commits, reporter, office, submission, period, django_assert_num_queries
 ):
     client.force_login(reporter)
     inbox = reverse("tasks:inbox")
     assert "已延期" not in client.get(inbox).content.decode()
-    with django_assert_max_num_queries(4):  # session, user, membership: the body is cached
+    with django_assert_num_queries(N_INBOX):
         assert client.get(inbox).status_code == 200
     office_client = Client()
     office_client.force_login(office)
@@ -133,17 +169,17 @@ def test_each_user_gets_their_own_inbox(client, reporter, other_reporter, submis
 
 
 def test_the_review_queue_and_the_badge_show_a_submission_at_once(
-    client, commits, office, approver, reporter, submission, period, django_assert_max_num_queries
+    client, commits, office, approver, reporter, submission, period, django_assert_num_queries
 ):
     client.force_login(office)
     queue = reverse("tasks:review_queue")
     html = client.get(queue).content.decode()
     assert "没有等待审核的报送表" in html and '<span class="badge">' not in html
-    with django_assert_max_num_queries(3):  # session, user, membership: the table and badges are cached
+    with django_assert_num_queries(N_REVIEW):
         assert client.get(queue).status_code == 200
     overview = reverse("tasks:period_overview", args=[period.pk])
     client.get(overview)
-    with django_assert_max_num_queries(4):  # and the period
+    with django_assert_num_queries(N_OVERVIEW):
         assert client.get(overview).status_code == 200
     fill_everything(submission, reporter)
     commits(services.submit_submission, submission, by=approver)
@@ -191,7 +227,7 @@ def test_a_body_holding_a_csrf_token_is_never_stored(caplog):
 
 
 def test_the_targets_api_follows_the_roll_up_and_each_reader_sees_their_own(
-    api_client, commits, viewer, reporter
+    api_client, commits, viewer, reporter, django_assert_num_queries
 ):
     approved_figure("rst", 2022, 1, "T09", value=D(40000))
     commits(rollup, current_plan())
@@ -205,6 +241,30 @@ def test_the_targets_api_follows_the_roll_up_and_each_reader_sees_their_own(
     commits(rollup, current_plan())
     api_client.force_authenticate(viewer)
     assert D(api_client.get("/api/v1/targets/", query).json()["results"][0]["actual"]) == D(150000)
+    with django_assert_num_queries(0):  # a hit (the user is given: no session to read)
+        api_client.get("/api/v1/targets/", query)
+    # a change of the plan's own rows (a reporting record) retires the API's pages too
+    target = Target.objects.get(code="T09")
+    target.name_en = "Subsidised vocational skills training (renamed)"
+    commits(target.save)
+    assert api_client.get("/api/v1/targets/", query).json()["results"][0]["name_en"] == target.name_en
+
+
+def test_each_language_each_filter_and_each_page_has_its_own_body(client, reporter, office, period):
+    client.force_login(reporter)
+    assert "本期待办" in client.get(reverse("tasks:inbox")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("tasks:inbox")).content.decode()
+    assert "To-do this period" in html and "本期待办" not in html
+    client.force_login(office)
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = reverse("tasks:period_overview", args=[period.pk])
+    first = client.get(page).content.decode()
+    everyone = first.count('name="unit" value=')
+    education = client.get(page, {"q": "教育厅"}).content.decode()
+    assert everyone > 1 and education.count('name="unit" value=') == 1 and "显示 1 / " in education
+    second = client.get(page, {"page": "2"}).content.decode()
+    assert "没有第 2 页" in second and "没有第 2 页" not in first  # one page only: said so
 
 
 def test_the_workflow_pages_work_while_the_cache_is_down(client, settings, reporter, office, period, caplog):
@@ -221,4 +281,3 @@ def test_the_workflow_pages_work_while_the_cache_is_down(client, settings, repor
     assert client.get(reverse("tasks:review_queue")).status_code == 200
     assert client.get(reverse("tasks:period_overview", args=[period.pk])).status_code == 200
     assert "pages cache unavailable" in caplog.text
-    assert Unit.objects.filter(code="jyt").exists()

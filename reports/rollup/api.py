@@ -200,7 +200,7 @@ class TargetProgressViewSet(TargetViewSet):
             self.cache_key(request),
             lambda: super(TargetProgressViewSet, self).list(request, *args, **kwargs).data,
             scope=(page_cache.ROLLUP, page_cache.WORKFLOW),
-            timeout=600,
+            timeout=page_cache.WORKFLOW_TIMEOUT,
         )
         return Response(data)
 
