@@ -281,3 +281,15 @@ def test_the_workflow_pages_work_while_the_cache_is_down(client, settings, repor
     assert client.get(reverse("tasks:review_queue")).status_code == 200
     assert client.get(reverse("tasks:period_overview", args=[period.pk])).status_code == 200
     assert "pages cache unavailable" in caplog.text
+
+
+def test_models_outside_the_watched_apps_keep_djangos_fast_delete():
+    """The receivers are connected per watched model: the roll-up's snapshots, deleted in bulk,
+    are still deleted in one statement."""
+    from django.db.models.deletion import Collector
+
+    from reports.models import TargetSnapshot
+    from tasks.models import Evidence
+
+    assert Collector(using="default").can_fast_delete(TargetSnapshot.objects.all())
+    assert not Collector(using="default").can_fast_delete(Evidence.objects.all())  # watched
