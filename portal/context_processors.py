@@ -54,7 +54,7 @@ def portal(request):
     # cached per user until a reporting record (a message, a form) is written: see page_cache
     counts = SimpleLazyObject(
         lambda: page_cache.cached(
-            f"badges:{user.pk}:{may['can_review']}",
+            page_cache.key("badges", user.pk, may["can_review"]),
             lambda: badge_counts(user, review=may["can_review"]),
             scope=page_cache.WORKFLOW,
             timeout=page_cache.WORKFLOW_TIMEOUT,

@@ -24,6 +24,7 @@ per call) and the page is computed. A write made while Redis was down could not 
 the bodies cached before it may be served until they expire (``WORKFLOW_TIMEOUT``, one minute).
 """
 
+import hashlib
 import logging
 import threading
 import uuid
@@ -92,6 +93,15 @@ def store(key: str, token: str, value, timeout: int) -> None:
 def _holds_a_csrf_token(value) -> bool:
     texts = value.values() if isinstance(value, dict) else [value]
     return any(isinstance(text, str) and "csrfmiddlewaretoken" in text for text in texts)
+
+
+def key(name: str, *parts, params=None) -> str:
+    """The cache key of a ``name`` body from everything it depends on besides the data: ``parts``
+    (the day, the language, the user or their permissions…) and, for a page with a query string,
+    its GET ``params`` as sent (every value, in the order of the names)."""
+    query = "" if params is None else "&".join(f"{field}={value}" for field, value in sorted(params.lists()))
+    digest = hashlib.sha256("\n".join([query, *map(str, parts)]).encode()).hexdigest()
+    return f"{name}:{digest}"
 
 
 def cached(key: str, compute, *, scope: str, timeout: int):

@@ -2,7 +2,6 @@
 workflow actions, notifications and evidence files."""
 
 import datetime
-import hashlib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -75,9 +74,8 @@ class InboxView(PolicyRequiredMixin, TemplateView):
         # The body changes only when a reporting record is written (the workflow version) or the
         # day changes; it is the user's own (their unit, the initiatives they lead).
         today = timezone.localdate()
-        key = f"inbox:{self.request.user.pk}:{today.isoformat()}:{get_language()}"
         body = page_cache.cached(
-            key,
+            page_cache.key("inbox", self.request.user.pk, today, get_language()),
             lambda: self.render_body(today),
             scope=page_cache.WORKFLOW,
             timeout=page_cache.WORKFLOW_TIMEOUT,
@@ -111,9 +109,8 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
         today = timezone.localdate()
         # The table changes only when a reporting record is written (the workflow version) or the
         # day changes; every reviewer sees the same one for the same filters and page.
-        key = _list_key("review", self.request.GET, today)
         table = page_cache.cached(
-            key,
+            page_cache.key("review", today, get_language(), params=self.request.GET),
             lambda: self.render_table(chosen, today),
             scope=page_cache.WORKFLOW,
             timeout=page_cache.WORKFLOW_TIMEOUT,
@@ -176,14 +173,6 @@ class ReviewQueueView(PolicyRequiredMixin, TemplateView):
         }
 
 
-def _list_key(name, params, today, *extra):
-    """The cache key of an office list's table: its GET parameters as sent (the pager's links and
-    notices repeat them), the day, the language and whatever else the table depends on."""
-    query = "&".join(f"{field}={value}" for field, value in sorted(params.lists()))
-    parts = "\n".join([query, today.isoformat(), get_language(), *map(str, extra)])
-    return f"{name}:{hashlib.sha256(parts.encode()).hexdigest()}"
-
-
 class PeriodListView(PolicyRequiredMixin, TemplateView):
     template_name = "tasks/period_list.html"
     permission = "can_see_dashboard"
@@ -236,7 +225,15 @@ class PeriodOverviewView(PolicyRequiredMixin, TemplateView):
         # The counts and the table change only when a reporting record is written (the workflow
         # version) or the day changes; they differ between users only by the two permissions.
         params = _without(self.request.GET, EXTENSION_FIELDS)
-        key = _list_key("overview", params, today, period.pk, can_send_reminders, can_manage_periods)
+        key = page_cache.key(
+            "overview",
+            today,
+            get_language(),
+            period.pk,
+            can_send_reminders,
+            can_manage_periods,
+            params=params,
+        )
         table = page_cache.cached(
             key,
             lambda: self.render_table(period, chosen, params, today, can_send_reminders, can_manage_periods),

@@ -1,7 +1,6 @@
 """API of the reports app: targets with their progress, and roll-up runs."""
 
 import datetime
-import hashlib
 from types import SimpleNamespace
 
 from django.db.models import Prefetch
@@ -211,15 +210,15 @@ class TargetProgressViewSet(TargetViewSet):
         user may see (progress, the office's open questions)."""
         user = request.user
         sees = "all" if policy.can_see_dashboard(user) else sorted(policy.led_initiative_ids(user))
-        parts = [
-            "&".join(f"{field}={value}" for field, value in sorted(request.query_params.lists())),
+        return page_cache.key(
+            "api-targets",
             request.build_absolute_uri("/"),
-            timezone.localdate().isoformat(),
+            timezone.localdate(),
             get_language(),
-            str(sees),
-            str(sees_open_questions(user)),
-        ]
-        return "api-targets:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+            sees,
+            sees_open_questions(user),
+            params=request.query_params,
+        )
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
